@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "immich-export",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "immich-export", targets: ["immich-export"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // Thin C shims: the only places that see libpq / libmosquitto headers.
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMosquitto", path: "Sources/CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+
+        // Swift wrappers, each the single caller of its C library.
+        .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "MQTT", dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]),
+
+        // Config → Catalog → Plan → Sync → Progress.
+        .target(name: "ExportCore", dependencies: [
+            "Postgres",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
+        // Long-running agent: Runner, Scheduler, Home Assistant over MQTT.
+        .target(name: "Agent", dependencies: [
+            "ExportCore", "MQTT",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // The command-line tool: thin argument-parser commands.
+        .executableTarget(name: "immich-export", dependencies: [
+            "ExportCore", "Agent",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Real Postgres / Mosquitto / Immich-shaped libraries for tests and the demo.
+        .target(name: "TestSupport", dependencies: ["ExportCore", "Postgres"]),
+        .executableTarget(name: "immich-export-demo", dependencies: [
+            "TestSupport", "ExportCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore", "TestSupport", "Postgres"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "ExportCore", "TestSupport", "MQTT"]),
+    ]
+)

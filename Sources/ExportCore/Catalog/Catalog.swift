@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import Postgres
+
+/// Reads albums and their assets from Immich's database. Read-only by construction: the session
+/// runs with `default_transaction_read_only` and the stream runs in `BEGIN READ ONLY`.
+public final class Catalog: Sendable {
+    public let schema: SchemaInfo
+    private let connection: PostgresConnection
+    private let queries: CatalogQueries
+    private let userID: String?
+
+    private init(connection: PostgresConnection, schema: SchemaInfo, userID: String?) {
+        self.connection = connection
+        self.schema = schema
+        self.userID = userID
+        self.queries = CatalogQueries(schema: schema, ownerFilter: userID != nil)
+    }
+
+    /// Connects (retrying only while the server is unreachable), then detects the schema.
+    public static func open(
+        database: PostgresConfiguration, maxRetries: Int, userID: String?, logger: Logger,
+        retryDelay: @Sendable (Int) -> Duration = { attempt in .seconds(min(30, 1 << min(attempt, 5))) }
+    ) async throws -> Catalog {
+        var attempt = 0
+        let connection: PostgresConnection
+        while true {
+            do {
+                connection = try await PostgresConnection.connect(database, logger: logger)
+                break
+            } catch let error as PostgresError where error.isRetryable && attempt < maxRetries {
+                attempt += 1
+                logger.warning("database not reachable, retrying", metadata: [
+                    "attempt": "\(attempt)/\(maxRetries)", "error": "\(error)",
+                ])
+                try await Task.sleep(for: retryDelay(attempt))
+            }
+        }
+        do {
+            let schema = try await detectSchema(connection)
+            logger.info("Immich schema detected", metadata: [
+                "generation": "\(schema.generation.rawValue)", "immich_version": "\(schema.immichVersion ?? "unknown")",
+            ])
+            if let userID {
+                let table = schema.generation == .a1 || schema.generation == .a2 ? "users" : "user"
+                let found = try await connection.query(#"SELECT 1 FROM "\#(table)" WHERE id::text = $1"#, [userID])
+                if found.rowCount == 0 { throw CatalogError.userNotFound(userID) }
+            }
+            return Catalog(connection: connection, schema: schema, userID: userID)
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    static func detectSchema(_ connection: PostgresConnection) async throws -> SchemaInfo {
+        let tableList = "{" + SchemaDetector.interestingTables.joined(separator: ",") + "}"
+        let rows = try await connection.query(CatalogQueries.columnsQuery(), [tableList])
+        var columns: [String: Set<String>] = [:]
+        for row in 0..<rows.rowCount {
+            guard let table = rows.string(row, 0), let column = rows.string(row, 1) else { continue }
+            columns[table, default: []].insert(column)
+        }
+        let generation = try SchemaDetector.detect(columns: columns).get()
+        var version: String?
+        if columns["version_history"]?.contains("version") == true {
+            version = try? await connection.query(CatalogQueries.versionQuery).string(0, 0)
+        }
+        return SchemaInfo(generation: generation, immichVersion: version, columns: columns)
+    }
+
+    public func albums() async throws -> [CatalogAlbum] {
+        let rows = try await connection.query(queries.albums, userID.map { [$0] } ?? [])
+        return (0..<rows.rowCount).map { row in
+            CatalogAlbum(
+                id: rows.string(row, 0) ?? "", name: rows.string(row, 1) ?? "", ownerID: rows.string(row, 2),
+                assetCount: Int(rows.int64(row, 3) ?? 0))
+        }
+    }
+
+    /// Album×asset rows in batches, grouped by album id. Memory stays flat: one batch at a time.
+    public func assets(batchSize: Int = 2000) -> AsyncThrowingMapSequence<AsyncThrowingStream<PostgresResult, Error>, [CatalogAsset]> {
+        connection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize).map { rows in
+            var batch: [CatalogAsset] = []
+            batch.reserveCapacity(rows.rowCount)
+            for row in 0..<rows.rowCount {
+                batch.append(CatalogAsset(
+                    albumID: rows.string(row, 0) ?? "", assetID: rows.string(row, 1) ?? "",
+                    originalPath: rows.string(row, 2) ?? "", originalFileName: rows.string(row, 3) ?? "",
+                    modifiedMicros: rows.int64(row, 4), fileSize: rows.int64(row, 5), checksumHex: rows.string(row, 6)))
+            }
+            return batch
+        }
+    }
+
+    /// A few asset paths for `check`: does the path mapping find the files?
+    public func sampleAssetPaths(limit: Int) async throws -> [String] {
+        let t = schema.generation.tables
+        let rows = try await connection.query(
+            #"SELECT a."originalPath" FROM "\#(t.asset)" a JOIN "\#(t.join)" j ON j."\#(t.joinAsset)" = a.id ORDER BY random() LIMIT \#(limit)"#)
+        return (0..<rows.rowCount).compactMap { rows.string($0, 0) }
+    }
+
+    public func close() async {
+        await connection.rollback()
+        await connection.close()
+    }
+}

@@ -1,0 +1,85 @@
+/// The SQL for one schema generation. Pure text building, so every generation's query can be
+/// read and tested without a database. Optional columns only add filters when they exist.
+struct CatalogQueries: Sendable {
+    let schema: SchemaInfo
+    let ownerFilter: Bool
+
+    private var t: SchemaTables { schema.generation.tables }
+
+    static func columnsQuery() -> String {
+        """
+        SELECT table_name::text, column_name::text FROM information_schema.columns
+        WHERE table_schema = ANY (current_schemas(false)) AND table_name = ANY ($1::text[])
+        """
+    }
+
+    static let versionQuery = #"SELECT version FROM version_history ORDER BY "createdAt" DESC, id DESC LIMIT 1"#
+
+    /// Expression for an album's owner id (text), per generation.
+    private var ownerExpression: String {
+        if schema.generation.ownerIsMemberRole {
+            return #"(SELECT m."\#(t.memberUser)"::text FROM "\#(t.members)" m WHERE m."\#(t.memberAlbum)" = al.id AND m.role::text = 'owner' LIMIT 1)"#
+        }
+        return #"al."ownerId"::text"#
+    }
+
+    private var albumWhere: String {
+        var parts: [String] = []
+        if schema.has(t.album, "deletedAt") { parts.append(#"al."deletedAt" IS NULL"#) }
+        if ownerFilter { parts.append("\(ownerExpression) = $1") }
+        return parts.isEmpty ? "TRUE" : parts.joined(separator: " AND ")
+    }
+
+    /// Trashed, deleted, offline and locked-folder assets are never exported; archived ones are.
+    private var assetWhere: String {
+        var parts: [String] = []
+        if schema.has(t.asset, "deletedAt") { parts.append(#"a."deletedAt" IS NULL"#) }
+        if schema.has(t.asset, "status") { parts.append(#"a.status::text NOT IN ('trashed', 'deleted')"#) }
+        if schema.has(t.asset, "isOffline") { parts.append(#"a."isOffline" IS NOT TRUE"#) }
+        if schema.has(t.asset, "visibility") { parts.append(#"a.visibility::text IS DISTINCT FROM 'locked'"#) }
+        return parts.isEmpty ? "TRUE" : parts.joined(separator: " AND ")
+    }
+
+    private var fromAlbumAssets: String {
+        #"""
+        FROM "\#(t.album)" al
+        JOIN "\#(t.join)" j ON j."\#(t.joinAlbum)" = al.id
+        JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
+        """#
+    }
+
+    /// Every exportable album with the number of its exportable assets.
+    var albums: String {
+        #"""
+        SELECT al.id::text, al."albumName", \#(ownerExpression),
+               (SELECT count(*) FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
+                WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere))
+        FROM "\#(t.album)" al
+        WHERE \#(albumWhere)
+        ORDER BY \#(schema.has(t.album, "createdAt") ? #"al."createdAt", "# : "")al.id
+        """#
+    }
+
+    /// Album×asset rows, grouped by album, in a stable order (oldest asset first, so the oldest
+    /// keeps the plain file name when two share one).
+    var assets: String {
+        let size = schema.columns[t.exif]?.contains("fileSizeInByte") == true ? #"e."fileSizeInByte""# : "NULL::bigint"
+        let exifJoin = schema.columns[t.exif]?.contains("assetId") == true ? #"LEFT JOIN "\#(t.exif)" e ON e."assetId" = a.id"# : ""
+        let checksum = schema.has(t.asset, "checksum")
+            ? (schema.has(t.asset, "checksumAlgorithm")
+                ? #"CASE WHEN a."checksumAlgorithm"::text = 'sha1' THEN encode(a.checksum, 'hex') END"#
+                : "encode(a.checksum, 'hex')")
+            : "NULL::text"
+        let modified = schema.has(t.asset, "fileModifiedAt")
+            ? #"floor(extract(epoch FROM a."fileModifiedAt") * 1000000)::bigint"# : "NULL::bigint"
+        let created = schema.has(t.asset, "fileCreatedAt") ? #"a."fileCreatedAt", "# : ""
+        return #"""
+        SELECT al.id::text, a.id::text, a."originalPath", a."originalFileName", \#(modified), \#(size), \#(checksum)
+        \#(fromAlbumAssets)
+        \#(exifJoin)
+        WHERE \#(albumWhere) AND \#(assetWhere)
+        ORDER BY al.id, \#(created)a.id
+        """#
+    }
+}
+

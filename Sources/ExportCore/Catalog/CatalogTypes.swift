@@ -1,0 +1,41 @@
+/// An Immich album as the exporter sees it.
+public struct CatalogAlbum: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var ownerID: String?
+    /// Exportable album×asset entries (same filters as the asset stream).
+    public var assetCount: Int
+
+    public init(id: String, name: String, ownerID: String?, assetCount: Int) {
+        self.id = id
+        self.name = name
+        self.ownerID = ownerID
+        self.assetCount = assetCount
+    }
+}
+
+/// One asset in one album. An asset in three albums appears three times.
+public struct CatalogAsset: Sendable, Equatable {
+    public var albumID: String
+    public var assetID: String
+    /// As stored by Immich: a path inside the Immich container.
+    public var originalPath: String
+    public var originalFileName: String
+    /// `fileModifiedAt` in microseconds since 1970; becomes the exported file's mtime.
+    public var modifiedMicros: Int64?
+    /// exif `fileSizeInByte`, when Immich knows it.
+    public var fileSize: Int64?
+    /// Hex SHA-1 of the content when the algorithm is plain sha1.
+    public var checksumHex: String?
+
+    public init(albumID: String, assetID: String, originalPath: String, originalFileName: String,
+                modifiedMicros: Int64?, fileSize: Int64?, checksumHex: String? = nil) {
+        self.albumID = albumID
+        self.assetID = assetID
+        self.originalPath = originalPath
+        self.originalFileName = originalFileName
+        self.modifiedMicros = modifiedMicros
+        self.fileSize = fileSize
+        self.checksumHex = checksumHex
+    }
+}

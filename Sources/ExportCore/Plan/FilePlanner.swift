@@ -1,0 +1,160 @@
+/// What the source file looks like right now (from one stat).
+public struct SourceState: Sendable, Equatable {
+    public var size: Int64
+    /// Whole seconds since 1970.
+    public var mtime: Int64
+    public init(size: Int64, mtime: Int64) {
+        self.size = size
+        self.mtime = mtime
+    }
+}
+
+/// An entry found in an album folder (from one readdir + lstat).
+public struct TargetEntry: Sendable, Equatable {
+    public var name: String
+    public var size: Int64
+    public var mtime: Int64
+    public var isRegularFile: Bool
+    public var isDirectory: Bool
+    public init(name: String, size: Int64, mtime: Int64, isRegularFile: Bool, isDirectory: Bool = false) {
+        self.name = name
+        self.size = size
+        self.mtime = mtime
+        self.isRegularFile = isRegularFile
+        self.isDirectory = isDirectory
+    }
+}
+
+/// One asset of one album, with what the effects layer found out about its source.
+public struct FileCandidate: Sendable {
+    public var asset: CatalogAsset
+    public var sourcePath: String?
+    /// nil: the source is missing; `sourceProblem` says why.
+    public var source: SourceState?
+    public var sourceProblem: String?
+
+    public init(asset: CatalogAsset, sourcePath: String?, source: SourceState?, sourceProblem: String?) {
+        self.asset = asset
+        self.sourcePath = sourcePath
+        self.source = source
+        self.sourceProblem = sourceProblem
+    }
+
+    /// The mtime the exported file gets: Immich's fileModifiedAt, else the source's own.
+    var targetMtime: Int64? {
+        if let micros = asset.modifiedMicros { return micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000 }
+        return source?.mtime
+    }
+}
+
+public enum FileAction: Sendable, Equatable {
+    /// New file.
+    case copy
+    /// Ours, but the source changed.
+    case update
+    /// Ours and identical.
+    case skip
+    /// An identical file we did not record (an earlier exporter, or a crash before our journal
+    /// line): taken over without copying.
+    case adopt
+    /// Source not found or unreadable; an earlier export of it is kept.
+    case missingSource(String)
+}
+
+public struct PlannedFile: Sendable {
+    public var candidate: FileCandidate
+    /// Final name in the album folder; nil only for a missing source that has no earlier export.
+    public var name: String?
+    public var action: FileAction
+    /// The stale asset of this album whose file this one takes over (its record moves over).
+    public var replacesAssetID: String? = nil
+}
+
+/// Decides, for one album folder, the file name and action of every asset. Pure.
+public enum FilePlanner {
+    public struct Input: Sendable {
+        public var albumID: String
+        public var candidates: [FileCandidate]
+        /// Entries currently in the folder, by exact name.
+        public var listing: [String: TargetEntry]
+        /// Files this album owned after the last run: assetID → file.
+        public var owned: [String: Manifest.OwnedFile]
+        /// Every owned name in this folder (any album) by collision key.
+        public var ownedInFolder: [String: (albumID: String, assetID: String)]
+
+        public init(albumID: String, candidates: [FileCandidate], listing: [String: TargetEntry],
+                    owned: [String: Manifest.OwnedFile], ownedInFolder: [String: (albumID: String, assetID: String)]) {
+            self.albumID = albumID
+            self.candidates = candidates
+            self.listing = listing
+            self.owned = owned
+            self.ownedInFolder = ownedInFolder
+        }
+    }
+
+    public static func plan(_ input: Input) -> [PlannedFile] {
+        let currentAssets = Set(input.candidates.map(\.asset.assetID))
+        var listingByKey: [String: TargetEntry] = [:]
+        for entry in input.listing.values { listingByKey[NameSanitizer.collisionKey(entry.name)] = entry }
+
+        var claimed: Set<String> = []
+        var result = [PlannedFile?](repeating: nil, count: input.candidates.count)
+
+        // Pass 1: assets that already have a file keep its name.
+        for (i, c) in input.candidates.enumerated() {
+            guard let previous = input.owned[c.asset.assetID] else { continue }
+            let key = NameSanitizer.collisionKey(previous.name)
+            guard !claimed.contains(key) else { continue }   // the same asset twice in one album
+            claimed.insert(key)
+            let onDisk = input.listing[previous.name]
+            result[i] = PlannedFile(candidate: c, name: previous.name, action: decideOwned(c, onDisk: onDisk))
+        }
+
+        // Pass 2: everything else takes the first free name.
+        for (i, c) in input.candidates.enumerated() where result[i] == nil {
+            guard let source = c.source, let mtime = c.targetMtime else {
+                result[i] = PlannedFile(candidate: c, name: nil, action: .missingSource(c.sourceProblem ?? "source file not found"))
+                continue
+            }
+            let preferred = NameSanitizer.fileName(c.asset.originalFileName)
+            var n = 0
+            while true {
+                let name = NameSanitizer.numbered(preferred, n, isFile: true)
+                let key = NameSanitizer.collisionKey(name)
+                n += 1
+                if claimed.contains(key) { continue }
+                guard let existing = listingByKey[key] else {
+                    claimed.insert(key)
+                    result[i] = PlannedFile(candidate: c, name: name, action: .copy)
+                    break
+                }
+                if let owner = input.ownedInFolder[key] {
+                    // Ours, but its asset left this album: reuse the file for this one.
+                    if owner.albumID == input.albumID && !currentAssets.contains(owner.assetID) && existing.name == name {
+                        claimed.insert(key)
+                        let same = existing.isRegularFile && existing.size == source.size && existing.mtime == mtime
+                        result[i] = PlannedFile(candidate: c, name: name, action: same ? .skip : .update,
+                                                replacesAssetID: owner.assetID)
+                        break
+                    }
+                    continue
+                }
+                if existing.name == name && existing.isRegularFile && existing.size == source.size && existing.mtime == mtime {
+                    claimed.insert(key)
+                    result[i] = PlannedFile(candidate: c, name: name, action: .adopt)
+                    break
+                }
+                // Somebody else's file: never touched, our file takes the next name.
+            }
+        }
+        return result.map { $0! }
+    }
+
+    private static func decideOwned(_ c: FileCandidate, onDisk: TargetEntry?) -> FileAction {
+        guard let source = c.source, let mtime = c.targetMtime else {
+            return .missingSource(c.sourceProblem ?? "source file not found")
+        }
+        guard let onDisk, onDisk.isRegularFile else { return .copy }
+        return onDisk.size == source.size && onDisk.mtime == mtime ? .skip : .update
+    }
+}

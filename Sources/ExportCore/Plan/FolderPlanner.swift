@@ -1,0 +1,45 @@
+/// Chooses one folder per album. Pure and deterministic: folders remembered from earlier runs are
+/// kept (so names never shuffle when unrelated albums come and go), new albums take the first free
+/// name in album order, duplicates get Immich's "+N" marker.
+public enum FolderPlanner {
+    public struct Assignment: Sendable, Equatable {
+        public var folder: String
+        public var base: String
+    }
+
+    /// Names under export_dir that an album folder may never take.
+    public static let reservedTopLevel: Set<String> = ["progress.json", "progress.json.tmp"]
+
+    /// - Parameter blocked: collision keys of entries in export_dir that are not usable as an album
+    ///   folder (user files, symlinks).
+    public static func assign(albums: [CatalogAlbum], manifest: Manifest, blocked: Set<String>) -> [String: Assignment] {
+        var taken = blocked.union(reservedTopLevel.map(NameSanitizer.collisionKey))
+        var result: [String: Assignment] = [:]
+        var pending: [(id: String, base: String)] = []
+
+        for album in albums {
+            let base = NameSanitizer.folderName(album.name)
+            if let remembered = manifest.albums[album.id], remembered.base == base,
+               !taken.contains(NameSanitizer.collisionKey(remembered.folder)) {
+                taken.insert(NameSanitizer.collisionKey(remembered.folder))
+                result[album.id] = Assignment(folder: remembered.folder, base: base)
+            } else {
+                pending.append((album.id, base))
+            }
+        }
+        for (id, base) in pending {
+            var n = 0
+            while true {
+                let candidate = NameSanitizer.numbered(base, n, isFile: false)
+                let key = NameSanitizer.collisionKey(candidate)
+                if !taken.contains(key) {
+                    taken.insert(key)
+                    result[id] = Assignment(folder: candidate, base: base)
+                    break
+                }
+                n += 1
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Turns free-text album and file names into names that are safe on ext4, SMB and NFS and can
+/// never address anything outside their folder. Pure and deterministic.
+public enum NameSanitizer {
+    public static let maxBytes = 255
+    static let fallbackFolder = "Untitled album"
+    static let fallbackFile = "file"
+    /// Longest tail treated as an extension ("IMG.HEIC" → ".HEIC"); longer tails are part of the name.
+    static let maxExtensionBytes = 16
+
+    private static let replaced: Set<Character> = ["/", "\\", ":", "*", "?", "\"", "<", ">", "|"]
+    private static let reservedBases: Set<String> = {
+        var names: Set<String> = ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+        for n in 1...9 { names.insert("COM\(n)"); names.insert("LPT\(n)") }
+        for sup in ["¹", "²", "³"] { names.insert("COM\(sup)"); names.insert("LPT\(sup)") }
+        return names
+    }()
+
+    public static func folderName(_ raw: String) -> String {
+        let cleaned = clean(raw)
+        return fit(base: cleaned.isEmpty ? fallbackFolder : cleaned, extension: "")
+    }
+
+    public static func fileName(_ raw: String) -> String {
+        var cleaned = clean(raw)
+        if cleaned.isEmpty { cleaned = fallbackFile }
+        let (base, ext) = splitExtension(cleaned)
+        return fit(base: base.isEmpty ? fallbackFile : base, extension: ext)
+    }
+
+    /// `name` with Immich's duplicate marker: "IMG.jpg" → "IMG+2.jpg", still within 255 bytes.
+    public static func numbered(_ name: String, _ n: Int, isFile: Bool) -> String {
+        guard n > 0 else { return name }
+        let (base, ext) = isFile ? splitExtension(name) : (name, "")
+        return fit(base: base, extension: "+\(n)" + ext)
+    }
+
+    /// Key under which two names collide on a case-insensitive share (SMB on Windows/macOS).
+    public static func collisionKey(_ name: String) -> String {
+        name.precomposedStringWithCanonicalMapping.lowercased()
+    }
+
+    // MARK: - Steps
+
+    static func clean(_ raw: String) -> String {
+        var out = ""
+        out.reserveCapacity(raw.utf8.count)
+        for scalar in raw.precomposedStringWithCanonicalMapping.unicodeScalars {
+            switch scalar.value {
+            case 0x00...0x1F, 0x7F...0x9F: out.append("_")             // control characters
+            case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F: continue // bidi overrides hide real extensions
+            case 0xFEFF: continue
+            default:
+                let c = Character(scalar)
+                out.append(replaced.contains(c) ? "_" : c)
+            }
+        }
+        // No hidden names, no trailing dots/spaces (Windows drops them), no surrounding blanks.
+        var chars = Substring(out)
+        while let f = chars.first, f == "." || f.isWhitespace { chars = chars.dropFirst() }
+        while let l = chars.last, l == "." || l.isWhitespace { chars = chars.dropLast() }
+        var result = String(chars)
+        let base = result.split(separator: ".", maxSplits: 1).first.map { String($0).trimmingCharacters(in: .whitespaces).uppercased() } ?? ""
+        if reservedBases.contains(base) {
+            if let dot = result.firstIndex(of: ".") { result.insert("_", at: dot) } else { result.append("_") }
+        }
+        return result
+    }
+
+    static func splitExtension(_ name: String) -> (String, String) {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (name, "") }
+        let ext = String(name[dot...])
+        if ext.utf8.count > maxExtensionBytes || ext.count < 2 || ext.contains(" ") { return (name, "") }
+        return (String(name[..<dot]), ext)
+    }
+
+    /// Cuts `base` on a character boundary so base+ext fits in `maxBytes`; the extension survives.
+    static func fit(base: String, extension ext: String) -> String {
+        let budget = maxBytes - ext.utf8.count
+        if base.utf8.count <= budget { return base + ext }
+        var cut = ""
+        var used = 0
+        for ch in base {
+            let n = ch.utf8.count
+            if used + n > budget { break }
+            cut.append(ch)
+            used += n
+        }
+        // Cutting may expose a trailing space or dot, which Windows would drop.
+        while let l = cut.last, l == "." || l.isWhitespace { cut.removeLast() }
+        return (cut.isEmpty ? "_" : cut) + ext
+    }
+}

@@ -1,0 +1,38 @@
+/// Maps a path as Immich stores it (inside its container) to a file on this machine.
+/// User `path_map` entries are tried first, then the defaults that cover every Immich layout:
+/// the media folder was `/usr/src/app/upload` (relative `upload/...` before v1.136) and is `/data`
+/// since v1.137, and `assets_root` is that folder as mounted here (it contains `upload/`, `library/`).
+public struct PathMapper: Sendable, Equatable {
+    public let mappings: [PathMapping]
+
+    public init(assetsRoot: String, userMappings: [PathMapping] = []) {
+        let root = Self.trimSlash(assetsRoot)
+        let defaults = [
+            PathMapping(from: "/usr/src/app/upload/", to: root + "/"),
+            PathMapping(from: "upload/upload/", to: root + "/upload/"),   // relative to /usr/src/app
+            PathMapping(from: "upload/", to: root + "/"),
+            PathMapping(from: "/data/", to: root + "/"),
+        ]
+        self.mappings = userMappings.map { PathMapping(from: $0.from, to: Self.trimSlash($0.to) + "/") } + defaults
+    }
+
+    /// The local path, or nil when no mapping applies or the result would escape its target
+    /// (a `..` component in the stored path).
+    public func localPath(for storedPath: String) -> String? {
+        for mapping in mappings {
+            let prefix = mapping.from.hasSuffix("/") ? mapping.from : mapping.from + "/"
+            guard storedPath.hasPrefix(prefix) else { continue }
+            let rest = storedPath.dropFirst(prefix.count)
+            let components = rest.split(separator: "/", omittingEmptySubsequences: true)
+            if components.isEmpty || components.contains(where: { $0 == ".." || $0 == "." }) { return nil }
+            return mapping.to + components.joined(separator: "/")
+        }
+        return nil
+    }
+
+    private static func trimSlash(_ path: String) -> String {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Everything a run reports, in the order it happens. Sinks never see these directly: the
+/// tracker folds them into a `ProgressSnapshot`.
+public enum ProgressEvent: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case copied(bytes: Int64)
+        case updated(bytes: Int64)
+        case skipped
+        case failed(reason: String)
+    }
+
+    case started(runID: String, dryRun: Bool, at: Date)
+    case phase(ProgressSnapshot.Phase)
+    case schema(generation: String, immichVersion: String?)
+    case catalog(albums: [ProgressSnapshot.AlbumProgress], bytesTotal: Int64)
+    case albumStarted(albumID: String)
+    case fileStarted(path: String)
+    case fileFinished(albumID: String, path: String, outcome: Outcome)
+    case albumFinished(albumID: String)
+    /// A file removed (or, in a dry run, that would be).
+    case deleted(albumID: String?, path: String)
+    case guardDecision(String?)
+    case finished(status: ProgressSnapshot.Status, error: String?, at: Date)
+}

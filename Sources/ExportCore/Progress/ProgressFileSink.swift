@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+
+/// Keeps `export_dir/progress.json` current: written atomically (temp + rename), at most about
+/// twice a second, and at once for milestones (start, phase change, end).
+public struct ProgressFileSink: Sendable {
+    public let path: String
+    public let interval: Duration
+    let logger: Logger
+
+    public init(exportDir: String, interval: Duration = .milliseconds(500), logger: Logger) {
+        self.path = exportDir + "/progress.json"
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Follows the tracker until the signal stream ends or the task is cancelled.
+    public func run(_ tracker: ProgressTracker) async {
+        let clock = ContinuousClock()
+        var lastWrite = clock.now - interval
+        for await signal in tracker.signals() {
+            if signal == .tick, clock.now - lastWrite < interval {
+                // Coalesce: sleep out the rest of the interval; newer ticks replace this one.
+                try? await Task.sleep(for: interval - (clock.now - lastWrite))
+            }
+            write(tracker.snapshot())
+            lastWrite = clock.now
+        }
+    }
+
+    public func write(_ snapshot: ProgressSnapshot) {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard FileSystem.exists(directory) else { return }
+        do {
+            try FileSystem.writeAtomically(snapshot.jsonData(), to: path)
+        } catch {
+            logger.warning("cannot write progress.json", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The last document written, e.g. to restore `last_run` after a restart.
+    public func read() -> ProgressSnapshot? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(ProgressSnapshot.self, from: data)
+    }
+}

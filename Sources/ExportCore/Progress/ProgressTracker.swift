@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+
+/// Folds progress events into the current snapshot and wakes the sinks. Cheap per event (a lock
+/// and a few counters), so a run can report every file; sinks read at their own pace.
+public final class ProgressTracker: Sendable {
+    public enum Signal: Sendable { case tick, milestone }
+
+    private struct State {
+        var snapshot = ProgressSnapshot()
+        var albumIndex: [String: Int] = [:]
+        var started: Date?
+        var copyingStarted: Date?
+        var subscribers: [UUID: AsyncStream<Signal>.Continuation] = [:]
+    }
+
+    private let state: Mutex<State>
+
+    public init(initial: ProgressSnapshot = ProgressSnapshot()) {
+        state = Mutex(State(snapshot: initial))
+    }
+
+    /// The current document, with rate and ETA computed now.
+    public func snapshot(now: Date = Date()) -> ProgressSnapshot {
+        state.withLock { s in
+            var snap = s.snapshot
+            if snap.running, let since = s.copyingStarted {
+                let elapsed = now.timeIntervalSince(since)
+                let done = snap.copied + snap.skipped + snap.failed
+                if elapsed > 0.5 && done > 0 {
+                    snap.filesPerSecond = Double(done) / elapsed
+                    snap.estimatedRemaining = Int((Double(max(snap.total - done, 0)) / snap.filesPerSecond).rounded())
+                }
+            }
+            if let started = s.started, snap.running { snap.durationSeconds = now.timeIntervalSince(started) }
+            return snap
+        }
+    }
+
+    /// A stream of wake-ups; `milestone` for changes a sink should show at once (start, phase, end).
+    public func signals() -> AsyncStream<Signal> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Signal.self, bufferingPolicy: .bufferingNewest(1))
+        let id = UUID()
+        state.withLock { $0.subscribers[id] = continuation }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Ends every subscriber's stream (the agent's shutdown).
+    public func finishSignals() {
+        let subs = state.withLock { s in
+            let subs = s.subscribers
+            s.subscribers = [:]
+            return subs
+        }
+        subs.values.forEach { $0.finish() }
+    }
+
+    public func emit(_ event: ProgressEvent) {
+        let (subscribers, signal) = state.withLock { s -> ([AsyncStream<Signal>.Continuation], Signal) in
+            let signal = Self.reduce(&s, event)
+            return (Array(s.subscribers.values), signal)
+        }
+        for subscriber in subscribers { subscriber.yield(signal) }
+    }
+
+    private static func reduce(_ s: inout State, _ event: ProgressEvent) -> Signal {
+        switch event {
+        case let .started(runID, dryRun, at):
+            let lastRun = s.snapshot.lastRun
+            s.snapshot = ProgressSnapshot()
+            s.albumIndex = [:]
+            s.snapshot.lastRun = lastRun
+            s.snapshot.status = .starting
+            s.snapshot.running = true
+            s.snapshot.runID = runID
+            s.snapshot.dryRun = dryRun
+            s.snapshot.startedAt = Timestamp.iso8601(at)
+            s.snapshot.phase = .connecting
+            s.started = at
+            s.copyingStarted = nil
+            return .milestone
+        case let .phase(phase):
+            s.snapshot.phase = phase
+            if phase == .copying {
+                s.snapshot.status = .running
+                s.copyingStarted = Date()
+            }
+            if phase == .cleanup { s.snapshot.currentFile = nil }
+            return .milestone
+        case let .schema(generation, version):
+            s.snapshot.schema = generation
+            s.snapshot.immichVersion = version
+            return .milestone
+        case let .catalog(albums, bytesTotal):
+            s.snapshot.albums = albums
+            s.snapshot.albumsTotal = albums.count
+            s.snapshot.total = albums.reduce(0) { $0 + $1.total }
+            s.snapshot.bytesTotal = bytesTotal
+            for (i, album) in albums.enumerated() { s.albumIndex[album.id] = i }
+            return .milestone
+        case let .albumStarted(albumID):
+            if let i = s.albumIndex[albumID] {
+                s.snapshot.albums[i].state = "running"
+                s.snapshot.currentAlbum = s.snapshot.albums[i].name
+            }
+            return .tick
+        case let .fileStarted(path):
+            s.snapshot.currentFile = path
+            return .tick
+        case let .fileFinished(albumID, path, outcome):
+            let i = s.albumIndex[albumID]
+            switch outcome {
+            case let .copied(bytes):
+                s.snapshot.copied += 1
+                s.snapshot.bytesCopied += bytes
+                if let i { s.snapshot.albums[i].copied += 1 }
+                s.snapshot.preview.copy.add(path)
+            case let .updated(bytes):
+                s.snapshot.copied += 1
+                s.snapshot.updated += 1
+                s.snapshot.bytesCopied += bytes
+                if let i { s.snapshot.albums[i].copied += 1 }
+                s.snapshot.preview.update.add(path)
+            case .skipped:
+                s.snapshot.skipped += 1
+                if let i { s.snapshot.albums[i].skipped += 1 }
+            case let .failed(reason):
+                s.snapshot.failed += 1
+                if let i { s.snapshot.albums[i].failed += 1 }
+                if s.snapshot.failures.count < ProgressSnapshot.PathList.limit {
+                    s.snapshot.failures.append(.init(path: path, reason: reason))
+                }
+            }
+            let done = s.snapshot.copied + s.snapshot.skipped + s.snapshot.failed
+            s.snapshot.percentCopied = s.snapshot.total > 0 ? min(100, Double(done) / Double(s.snapshot.total) * 100) : 0
+            return .tick
+        case let .albumFinished(albumID):
+            if let i = s.albumIndex[albumID] { s.snapshot.albums[i].state = "done" }
+            return .tick
+        case let .deleted(albumID, path):
+            s.snapshot.deleted += 1
+            if let albumID, let i = s.albumIndex[albumID] { s.snapshot.albums[i].deleted += 1 }
+            s.snapshot.preview.delete.add(path)
+            return .tick
+        case let .guardDecision(reason):
+            s.snapshot.guardReason = reason
+            return .milestone
+        case let .finished(status, error, at):
+            s.snapshot.status = status
+            s.snapshot.error = error
+            s.snapshot.running = false
+            s.snapshot.phase = .finished
+            s.snapshot.currentFile = nil
+            s.snapshot.currentAlbum = nil
+            s.snapshot.finishedAt = Timestamp.iso8601(at)
+            s.snapshot.lastRun = Timestamp.iso8601(at)
+            if let started = s.started { s.snapshot.durationSeconds = at.timeIntervalSince(started) }
+            if let since = s.copyingStarted {
+                let elapsed = at.timeIntervalSince(since)
+                let done = s.snapshot.copied + s.snapshot.skipped + s.snapshot.failed
+                s.snapshot.filesPerSecond = elapsed > 0 ? Double(done) / elapsed : 0
+            }
+            s.snapshot.estimatedRemaining = status == .complete || status == .dryRun ? 0 : nil
+            if status == .complete || status == .dryRun { s.snapshot.percentCopied = s.snapshot.total > 0 ? 100 : 0 }
+            return .milestone
+        }
+    }
+}

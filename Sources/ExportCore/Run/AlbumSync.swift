@@ -1,0 +1,181 @@
+import Foundation
+import Logging
+
+extension ExportRun {
+    struct AlbumOutcome {
+        var found = 0
+        /// Set when the run must stop (disk full).
+        var fatal: String?
+    }
+
+    /// What the blocking preparation of one album found.
+    private struct Prepared: Sendable {
+        var plan: [PlannedFile] = []
+        var createdFolder = false
+        var folderError: String?
+        var found = 0
+    }
+
+    /// Syncs one album folder: prepare (stat sources, list folder, plan) off the cooperative pool,
+    /// then copy with bounded concurrency, updating the manifest as files land.
+    func syncAlbum(
+        albumID: String, albumName: String, folder: String, assets: [CatalogAsset], mapper: PathMapper,
+        manifest: inout Manifest, store: ManifestStore, logger: Logger
+    ) async throws -> AlbumOutcome {
+        tracker.emit(.albumStarted(albumID: albumID))
+        defer { tracker.emit(.albumFinished(albumID: albumID)) }
+        let folderPath = config.exportDir + "/" + folder
+        let owned = manifest.albums[albumID]?.files ?? [:]
+        let ownedInFolder = manifest.ownedNames(inFolder: folder)
+        let dryRun = self.dryRun
+
+        let prepared = try await BlockingIO.run { () -> Prepared in
+            var p = Prepared()
+            var listing: [String: TargetEntry] = [:]
+            do throws(SystemError) {
+                if !dryRun { p.createdFolder = try FileSystem.makeDirectory(folderPath) }
+                listing = try FileSystem.list(folderPath)
+            } catch {
+                p.folderError = "album folder \(folder): \(error.reason)"
+            }
+            for (name, _) in listing where FileCopier.isTempName(name) {
+                listing[name] = nil
+                if !dryRun { try? FileSystem.removeFile(folderPath + "/" + name) }  // leftover of an interrupted copy
+            }
+            var candidates: [FileCandidate] = []
+            candidates.reserveCapacity(assets.count)
+            for asset in assets {
+                guard let local = mapper.localPath(for: asset.originalPath) else {
+                    candidates.append(FileCandidate(asset: asset, sourcePath: nil, source: nil,
+                        sourceProblem: "no path mapping for \(asset.originalPath) — add a path_map entry"))
+                    continue
+                }
+                do throws(SystemError) {
+                    let st = try FileSystem.statPath(local)
+                    guard st.isRegularFile else {
+                        candidates.append(FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "\(local) is not a regular file"))
+                        continue
+                    }
+                    p.found += 1
+                    candidates.append(FileCandidate(asset: asset, sourcePath: local, source: SourceState(size: st.size, mtime: st.mtime), sourceProblem: nil))
+                } catch {
+                    candidates.append(FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "source \(local): \(error.reason)"))
+                }
+            }
+            p.plan = FilePlanner.plan(.init(albumID: albumID, candidates: candidates, listing: listing,
+                                            owned: owned, ownedInFolder: ownedInFolder))
+            return p
+        }
+
+        var outcome = AlbumOutcome(found: prepared.found)
+        if prepared.createdFolder {
+            manifest.createdFolders.insert(folder)
+            try store.recordFolderCreated(folder)
+        }
+        if let folderError = prepared.folderError {
+            logger.error("cannot use album folder", metadata: ["album": "\(albumName)", "error": "\(folderError)"])
+            for planned in prepared.plan {
+                if let name = planned.name { markSeen(&manifest, albumID, planned.candidate.asset.assetID, name) }
+                tracker.emit(.fileFinished(albumID: albumID, path: folder + "/" + (planned.name ?? planned.candidate.asset.originalFileName),
+                                           outcome: .failed(reason: folderError)))
+            }
+            return outcome
+        }
+
+        let limit = max(1, config.copyConcurrency)
+        let control = self.control
+        try await withThrowingTaskGroup(of: (Int, Result<Int64, SystemError>).self) { group in
+            var inFlight = 0
+            func settle(_ index: Int, _ result: Result<Int64, SystemError>) {
+                let planned = prepared.plan[index]
+                let assetID = planned.candidate.asset.assetID
+                let name = planned.name!
+                let path = folder + "/" + name
+                switch result {
+                case let .success(bytes):
+                    var file = Manifest.OwnedFile(name: name, size: bytes, mtime: planned.candidate.targetMtime ?? 0)
+                    file.seen = true
+                    manifest.albums[albumID]?.files[assetID] = file
+                    tracker.emit(.fileFinished(albumID: albumID, path: path,
+                        outcome: planned.action == .update ? .updated(bytes: bytes) : .copied(bytes: bytes)))
+                case let .failure(error):
+                    markSeen(&manifest, albumID, assetID, name)
+                    if error.code == ECANCELED { return }
+                    if error.isDiskFull {
+                        outcome.fatal = RunError.diskFull(error.description).description
+                    }
+                    logger.warning("copy failed", metadata: ["file": "\(path)", "error": "\(error.reason)"])
+                    tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: .failed(reason: error.description)))
+                }
+            }
+
+            for (index, planned) in prepared.plan.enumerated() {
+                if control.isCancelled || outcome.fatal != nil { break }
+                let asset = planned.candidate.asset
+                let path = folder + "/" + (planned.name ?? NameSanitizer.fileName(asset.originalFileName))
+                if let replaced = planned.replacesAssetID {
+                    manifest.albums[albumID]?.files[replaced] = nil
+                    if !dryRun { try store.recordRemoval(albumID: albumID, assetID: replaced) }
+                }
+                switch planned.action {
+                case .skip:
+                    markSeen(&manifest, albumID, asset.assetID, planned.name!)
+                    tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: .skipped))
+                case .adopt:
+                    if !dryRun, let source = planned.candidate.source {
+                        var file = Manifest.OwnedFile(name: planned.name!, size: source.size, mtime: planned.candidate.targetMtime ?? source.mtime)
+                        try store.recordFile(albumID: albumID, assetID: asset.assetID, file)
+                        file.seen = true
+                        manifest.albums[albumID]?.files[asset.assetID] = file
+                    }
+                    tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: .skipped))
+                case let .missingSource(reason):
+                    if let name = planned.name { markSeen(&manifest, albumID, asset.assetID, name) }
+                    tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: .failed(reason: reason)))
+                case .copy, .update:
+                    let size = planned.candidate.source?.size ?? 0
+                    if dryRun {
+                        if let name = planned.name { markSeen(&manifest, albumID, asset.assetID, name) }
+                        tracker.emit(.fileFinished(albumID: albumID, path: path,
+                            outcome: planned.action == .update ? .updated(bytes: size) : .copied(bytes: size)))
+                        continue
+                    }
+                    while inFlight >= limit, let (i, r) = try await group.next() {
+                        inFlight -= 1
+                        settle(i, r)
+                    }
+                    if control.isCancelled || outcome.fatal != nil { break }
+                    tracker.emit(.fileStarted(path: path))
+                    let source = planned.candidate.sourcePath!
+                    let name = planned.name!
+                    let mtime = planned.candidate.targetMtime ?? 0
+                    let assetID = asset.assetID
+                    group.addTask {
+                        let result = try await BlockingIO.run { () -> Result<Int64, SystemError> in
+                            Result { () throws(SystemError) -> Int64 in
+                                try FileCopier.copy(
+                                    from: source, toFolder: folderPath, name: name, mtime: mtime,
+                                    beforeRename: { bytes throws(SystemError) in
+                                        try store.recordFile(albumID: albumID, assetID: assetID,
+                                                             .init(name: name, size: bytes, mtime: mtime))
+                                    },
+                                    shouldStop: { control.isCancelled })
+                            }
+                        }
+                        return (index, result)
+                    }
+                    inFlight += 1
+                }
+            }
+            while let (i, r) = try await group.next() { settle(i, r) }
+        }
+        if !dryRun { FileSystem.syncDirectory(folderPath) }
+        return outcome
+    }
+
+    private func markSeen(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ name: String) {
+        if manifest.albums[albumID]?.files[assetID]?.name == name {
+            manifest.albums[albumID]?.files[assetID]?.seen = true
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+
+extension ExportRun {
+    /// Removes files whose asset left its album (or whose album is gone), then album folders this
+    /// tool created that are now empty. Only manifest files are candidates, and only while they
+    /// still have the size and mtime we gave them: a file someone changed is left alone.
+    func cleanup(
+        manifest: inout Manifest, staleFiles: [(albumID: String, folder: String, assetID: String, file: Manifest.OwnedFile)],
+        assigned: [String: FolderPlanner.Assignment], store: ManifestStore, logger: Logger
+    ) async throws {
+        var candidates = staleFiles
+        for (albumID, entry) in manifest.albums {
+            for (assetID, file) in entry.files where !file.seen {
+                candidates.append((albumID, entry.folder, assetID, file))
+            }
+        }
+        let dryRun = self.dryRun
+        let candidateList = candidates
+        let exportDir = config.exportDir
+        let tracker = self.tracker
+
+        let removed: [(albumID: String, assetID: String, folder: String)] = try await BlockingIO.run {
+            var removed: [(albumID: String, assetID: String, folder: String)] = []
+            for c in candidateList {
+                let relative = c.folder + "/" + c.file.name
+                let path = exportDir + "/" + relative
+                guard let st = try? FileSystem.lstatPath(path) else {
+                    removed.append((c.albumID, c.assetID, c.folder))  // already gone: just forget it
+                    continue
+                }
+                guard st.isRegularFile, st.size == c.file.size, st.mtime == c.file.mtime else {
+                    logger.notice("leaving a file that was changed since we wrote it", metadata: ["file": "\(relative)"])
+                    if !dryRun { try? store.recordRemoval(albumID: c.albumID, assetID: c.assetID) }
+                    removed.append((c.albumID, c.assetID, c.folder))
+                    continue
+                }
+                if !dryRun {
+                    do {
+                        try FileSystem.removeFile(path)
+                        try store.recordRemoval(albumID: c.albumID, assetID: c.assetID)
+                    } catch {
+                        logger.warning("could not delete", metadata: ["file": "\(relative)", "error": "\(error)"])
+                        continue
+                    }
+                }
+                tracker.emit(.deleted(albumID: c.albumID, path: relative))
+                removed.append((c.albumID, c.assetID, c.folder))
+            }
+            return removed
+        }
+        guard !dryRun else { return }
+
+        for r in removed where manifest.albums[r.albumID]?.folder == r.folder {
+            manifest.albums[r.albumID]?.files[r.assetID] = nil
+        }
+        // Albums no longer exported: forget them once their files are gone.
+        for albumID in manifest.albums.keys where assigned[albumID] == nil && manifest.albums[albumID]!.files.isEmpty {
+            manifest.albums[albumID] = nil
+            try store.recordAlbumRemoved(albumID)
+        }
+        let inUse = Set(manifest.albums.values.map(\.folder))
+        for folder in manifest.createdFolders where !inUse.contains(folder) {
+            if FileSystem.removeEmptyDirectory(exportDir + "/" + folder) || !FileSystem.exists(exportDir + "/" + folder) {
+                manifest.createdFolders.remove(folder)
+                try store.recordFolderRemoved(folder)
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import Postgres
+
+/// One export, start to finish: Catalog → Plan → Sync → cleanup, reporting every step to the
+/// tracker. Never throws: every failure ends as a `RunResult` with a readable error.
+public struct ExportRun: Sendable {
+    public let config: ExportConfig
+    public let dryRun: Bool
+    public let tracker: ProgressTracker
+    public let control: RunControl
+    public let logger: Logger
+
+    public init(config: ExportConfig, dryRun: Bool, tracker: ProgressTracker, control: RunControl, logger: Logger) {
+        self.config = config
+        self.dryRun = dryRun
+        self.tracker = tracker
+        self.control = control
+        self.logger = logger
+    }
+
+    public func run() async -> RunResult {
+        let runID = Self.makeRunID()
+        var logger = self.logger
+        logger[metadataKey: "run"] = "\(runID)"
+        tracker.emit(.started(runID: runID, dryRun: dryRun, at: Date()))
+        logger.info(dryRun ? "dry run started" : "export started", metadata: ["export_dir": "\(config.exportDir)"])
+
+        let outcome: (ProgressSnapshot.Status, String?)
+        do {
+            outcome = try await execute(logger: logger)
+        } catch {
+            let message = Self.describe(error)
+            logger.error("run failed", metadata: ["error": "\(message)"])
+            outcome = (.failed, message)
+        }
+        tracker.emit(.finished(status: outcome.0, error: outcome.1, at: Date()))
+        let snapshot = tracker.snapshot()
+        logger.info("run finished", metadata: [
+            "status": "\(outcome.0.rawValue)", "copied": "\(snapshot.copied)", "skipped": "\(snapshot.skipped)",
+            "failed": "\(snapshot.failed)", "deleted": "\(snapshot.deleted)", "total": "\(snapshot.total)",
+        ])
+        return RunResult(status: outcome.0, error: outcome.1, snapshot: snapshot)
+    }
+
+    static func describe(_ error: Error) -> String {
+        String(describing: error)
+    }
+
+    static func makeRunID() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return f.string(from: Date()) + "-" + UUID().uuidString.prefix(4).lowercased()
+    }
+
+    // MARK: - The pipeline
+
+    private func execute(logger: Logger) async throws -> (ProgressSnapshot.Status, String?) {
+        let exportDir = config.exportDir
+        let rootFacts = Self.assetsRootFacts(config.assetsRoot)
+        if !rootFacts.available {
+            logger.warning("assets_root is not available; nothing can be copied and nothing will be deleted",
+                           metadata: ["assets_root": "\(config.assetsRoot)"])
+        }
+
+        // Nothing touches export_dir before the database has answered.
+        let catalog = try await Catalog.open(
+            database: config.database, maxRetries: config.dbMaxRetries, userID: config.immichUserID, logger: logger)
+        defer { Task { await catalog.close() } }
+        tracker.emit(.schema(generation: catalog.schema.generation.rawValue, immichVersion: catalog.schema.immichVersion))
+
+        tracker.emit(.phase(.scanning))
+        if !dryRun {
+            do { try FileSystem.makeDirectory(exportDir) } catch {
+                throw RunError.exportDirUnusable("\(error)")
+            }
+        }
+        let store = ManifestStore(exportDir: exportDir)
+        var manifest = try store.load()
+        manifest.resetSeen()
+        let albums = try await catalog.albums()
+        let topLevel = (try? FileSystem.list(exportDir)) ?? [:]
+        // A user's file or a symlink can never become an album folder; an existing real folder can.
+        let blocked = Set(topLevel.values.filter { !$0.isDirectory }.map { NameSanitizer.collisionKey($0.name) })
+        let folders = FolderPlanner.assign(albums: albums, manifest: manifest, blocked: blocked)
+        tracker.emit(.catalog(albums: albums.map {
+            ProgressSnapshot.AlbumProgress(id: $0.id, name: $0.name, folder: folders[$0.id]?.folder ?? "", total: $0.assetCount)
+        }, bytesTotal: 0))
+        logger.info("catalog read", metadata: ["albums": "\(albums.count)", "entries": "\(albums.reduce(0) { $0 + $1.assetCount })"])
+
+        if !dryRun { try store.openJournal() }
+        defer { store.closeJournal() }
+
+        // Folders that change owner or name: their old files become deletion candidates.
+        var staleFiles: [(albumID: String, folder: String, assetID: String, file: Manifest.OwnedFile)] = []
+        for album in albums {
+            guard let assignment = folders[album.id] else { continue }
+            if let previous = manifest.albums[album.id], previous.folder == assignment.folder {
+                if previous.base != assignment.base {
+                    manifest.albums[album.id]!.base = assignment.base
+                    if !dryRun { try store.recordAlbum(album.id, folder: assignment.folder, base: assignment.base) }
+                }
+                continue
+            }
+            if let previous = manifest.albums[album.id] {
+                for (assetID, file) in previous.files { staleFiles.append((album.id, previous.folder, assetID, file)) }
+            }
+            manifest.albums[album.id] = .init(folder: assignment.folder, base: assignment.base)
+            if !dryRun { try store.recordAlbum(album.id, folder: assignment.folder, base: assignment.base) }
+        }
+
+        tracker.emit(.phase(.copying))
+        let mapper = PathMapper(assetsRoot: config.assetsRoot, userMappings: config.pathMap)
+        let albumNames = Dictionary(albums.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        var found = 0
+        var expected = 0
+        var fatal: String?
+
+        var pending: [CatalogAsset] = []
+        var currentAlbum: String?
+        func flush() async throws {
+            guard let albumID = currentAlbum, !pending.isEmpty else { return }
+            defer { pending.removeAll(keepingCapacity: true) }
+            guard let assignment = folders[albumID] else {
+                logger.debug("album appeared during the run; next run exports it", metadata: ["album": "\(albumID)"])
+                return
+            }
+            let result = try await syncAlbum(
+                albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
+                assets: pending, mapper: mapper, manifest: &manifest, store: store, logger: logger)
+            found += result.found
+            expected += pending.count
+            if let f = result.fatal { fatal = f }
+        }
+
+        for try await batch in catalog.assets() {
+            for asset in batch {
+                if asset.albumID != currentAlbum {
+                    try await flush()
+                    if fatal != nil || control.isCancelled { break }
+                    currentAlbum = asset.albumID
+                }
+                pending.append(asset)
+            }
+            if fatal != nil || control.isCancelled { break }
+        }
+        if fatal == nil && !control.isCancelled { try await flush() }
+
+        if let fatal {
+            tracker.emit(.guardDecision("run failed; cleanup skipped"))
+            try? compact(store, manifest)
+            return (.failed, fatal)
+        }
+        if control.isCancelled {
+            tracker.emit(.guardDecision("run cancelled; cleanup skipped"))
+            try? compact(store, manifest)
+            logger.notice("run cancelled; nothing deleted")
+            return (.cancelled, nil)
+        }
+
+        let decision = DeletionGuard.decide(
+            .init(assetsRootAvailable: rootFacts.available, assetsRootEmpty: rootFacts.empty,
+                  expected: expected, found: found, runCompleted: true),
+            rule: config.guardRule, assetsRoot: config.assetsRoot)
+        tracker.emit(.guardDecision(decision.reason))
+        if let reason = decision.reason {
+            logger.warning("deletion guard holds; nothing deleted", metadata: ["reason": "\(reason)"])
+        } else {
+            tracker.emit(.phase(.cleanup))
+            try await cleanup(manifest: &manifest, staleFiles: staleFiles, assigned: folders, store: store, logger: logger)
+        }
+        try compact(store, manifest)
+        return (dryRun ? .dryRun : .complete, nil)
+    }
+
+    private func compact(_ store: ManifestStore, _ manifest: Manifest) throws {
+        guard !dryRun else { return }
+        try store.compact(manifest)
+    }
+
+    /// Available = a directory we can list; empty = no entries (an unmounted mount point).
+    public static func assetsRootFacts(_ root: String) -> (available: Bool, empty: Bool) {
+        guard let st = try? FileSystem.statPath(root), st.isDirectory,
+              let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return (false, true) }
+        return (true, entries.isEmpty)
+    }
+}
+
+public enum RunError: Error, CustomStringConvertible {
+    case exportDirUnusable(String)
+    case diskFull(String)
+
+    public var description: String {
+        switch self {
+        case let .exportDirUnusable(detail): return "export_dir cannot be used: \(detail) — check that the share is mounted and writable"
+        case let .diskFull(detail): return "the export disk is full (\(detail)); free space or choose another export_dir — no partial file was left"
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Dispatch
+import Synchronization
+
+/// Lets a trigger (CLI signal, MQTT button, web page) stop a run at the next file boundary.
+public final class RunControl: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Runs blocking file-system work off Swift's cooperative pool, so a slow NFS/SMB share never
+/// starves the MQTT client or the web server.
+enum BlockingIO {
+    private static let queue = DispatchQueue(label: "immich-export.io", qos: .utility, attributes: .concurrent)
+
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}
+
+/// How a run ended.
+public struct RunResult: Sendable {
+    public var status: ProgressSnapshot.Status
+    public var error: String?
+    public var snapshot: ProgressSnapshot
+}

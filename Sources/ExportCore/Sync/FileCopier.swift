@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Copies one file the safe way: into a hidden temp name in the target folder, flushed to disk,
+/// stamped with the asset's mtime, then renamed over the final name. A crash or cancel leaves at
+/// most a temp file (removed by the next run), never a partial file under a final name.
+public enum FileCopier {
+    /// Prefix of our temp files; anything in an album folder starting with it is ours to remove.
+    public static let tempPrefix = ".immich-export-"
+    public static let tempSuffix = ".part"
+
+    public static func isTempName(_ name: String) -> Bool { name.hasPrefix(tempPrefix) && name.hasSuffix(tempSuffix) }
+
+    /// Test seam for fault injection (e.g. ENOSPC on the n-th write). nil in production.
+    nonisolated(unsafe) public static var writeFaultForTesting: (@Sendable (_ target: String) -> Int32?)?
+
+    /// - Returns: bytes copied.
+    /// - Parameters:
+    ///   - beforeRename: runs after the data is durable and before it appears under its final
+    ///     name (the manifest journal line goes here).
+    ///   - shouldStop: polled between chunks so a cancel does not wait for a large video.
+    public static func copy(
+        from source: String, toFolder folder: String, name: String, mtime: Int64,
+        beforeRename: (Int64) throws(SystemError) -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
+    ) throws(SystemError) -> Int64 {
+        let finalPath = folder + "/" + name
+        let tempPath = folder + "/" + tempPrefix + UUID().uuidString.prefix(8).lowercased() + tempSuffix
+
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw SystemError("read", source) }
+        defer { close(input) }
+        var st = stat()
+        guard fstat(input, &st) == 0 else { throw SystemError("stat", source) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SystemError("read", source, code: EISDIR) }
+        let size = Int64(st.st_size)
+
+        let output = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw SystemError("create", tempPath) }
+        var closed = false
+        do throws(SystemError) {
+            if let code = writeFaultForTesting?(finalPath) { throw SystemError("write", finalPath, code: code) }
+            try transfer(from: input, to: output, size: size, source: source, target: finalPath, shouldStop: shouldStop)
+            guard fsync(output) == 0 else { throw SystemError("sync", finalPath) }
+            var times = [timespec(tv_sec: time_t(mtime), tv_nsec: 0), timespec(tv_sec: time_t(mtime), tv_nsec: 0)]
+            guard futimens(output, &times) == 0 else { throw SystemError("set time", finalPath) }
+            closed = true
+            guard close(output) == 0 else { throw SystemError("write", finalPath) }
+            if shouldStop() { throw SystemError("copy", finalPath, code: ECANCELED) }
+            try beforeRename(size)
+            try FileSystem.rename(tempPath, finalPath)
+        } catch {
+            if !closed { close(output) }
+            unlink(tempPath)
+            throw error
+        }
+        return size
+    }
+
+    /// copy_file_range (in-kernel, reflinks on filesystems that can), then sendfile, then read/write.
+    private static func transfer(from input: Int32, to output: Int32, size: Int64, source: String, target: String,
+                                 shouldStop: () -> Bool) throws(SystemError) {
+        var remaining = size
+        let chunk: Int64 = 32 << 20
+        if let cfr = copyFileRange {
+            while remaining > 0 {
+                if shouldStop() { throw SystemError("copy", target, code: ECANCELED) }
+                let n = cfr(input, nil, output, nil, Int(min(remaining, chunk)), 0)
+                if n > 0 { remaining -= Int64(n); continue }
+                if n == 0 { break }  // source shrank under us; finish with what the read path sees
+                let code = errno
+                if code == EINTR { continue }
+                if code == EXDEV || code == EINVAL || code == ENOSYS || code == EOPNOTSUPP || code == EBADF { break }
+                throw SystemError(code == ENOSPC || code == EDQUOT ? "write" : "copy", target, code: code)
+            }
+            if remaining == 0 { return }
+        }
+        // Portable path: whatever copy_file_range did not do, a buffered loop finishes.
+        let bufferSize = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        var sinceCheck = 0
+        while true {
+            sinceCheck += 1
+            if sinceCheck % 32 == 0 && shouldStop() { throw SystemError("copy", target, code: ECANCELED) }
+            let n = read(input, buffer, bufferSize)
+            if n == 0 { return }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read", source)
+            }
+            var written = 0
+            while written < n {
+                let w = write(output, buffer + written, n - written)
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemError("write", target)
+                }
+                written += w
+            }
+        }
+    }
+
+    private typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
+    /// Swift's Glibc module does not export copy_file_range; look it up once in libc.
+    private static let copyFileRange: CopyFileRange? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "copy_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: CopyFileRange.self)
+    }()
+}

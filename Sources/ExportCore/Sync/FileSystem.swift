@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A failed system call, with errno kept so callers can tell "disk full" from "missing".
+public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var operation: String
+    public var path: String
+    public var code: Int32
+
+    public init(_ operation: String, _ path: String, code: Int32 = errno) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+    }
+
+    public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
+    public var isMissing: Bool { code == ENOENT || code == ENOTDIR }
+
+    public var reason: String {
+        switch code {
+        case ENOENT: return "not found"
+        case EACCES, EPERM: return "permission denied"
+        case ENOSPC: return "no space left on device"
+        case EDQUOT: return "disk quota exceeded"
+        case EROFS: return "read-only file system"
+        case EIO: return "I/O error"
+        case ENAMETOOLONG: return "name too long"
+        default: return String(cString: strerror(code))
+        }
+    }
+
+    public var description: String { "\(operation) \(path): \(reason)" }
+}
+
+/// Small, direct wrappers over the syscalls the sync needs; no Foundation file APIs on the hot path.
+public enum FileSystem {
+    public struct Stat: Sendable, Equatable {
+        public var size: Int64
+        public var mtime: Int64
+        public var isRegularFile: Bool
+        public var isDirectory: Bool
+        public var isSymlink: Bool
+    }
+
+    /// lstat: symlinks are reported as such, never followed.
+    public static func lstatPath(_ path: String) throws(SystemError) -> Stat {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw SystemError("stat", path) }
+        return makeStat(st)
+    }
+
+    /// stat: follows symlinks (sources may legitimately be links inside the library).
+    public static func statPath(_ path: String) throws(SystemError) -> Stat {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw SystemError("stat", path) }
+        return makeStat(st)
+    }
+
+    private static func makeStat(_ st: stat) -> Stat {
+        let type = st.st_mode & S_IFMT
+        return Stat(size: Int64(st.st_size), mtime: Int64(st.st_mtim.tv_sec),
+                    isRegularFile: type == S_IFREG, isDirectory: type == S_IFDIR, isSymlink: type == S_IFLNK)
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Entries of a directory with lstat data, "." and ".." excluded. Missing directory → empty.
+    public static func list(_ directory: String) throws(SystemError) -> [String: TargetEntry] {
+        guard let dir = opendir(directory) else {
+            if errno == ENOENT { return [:] }
+            throw SystemError("open folder", directory)
+        }
+        defer { closedir(dir) }
+        var result: [String: TargetEntry] = [:]
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name == "." || name == ".." { continue }
+            guard let st = try? lstatPath(directory + "/" + name) else { continue }
+            result[name] = TargetEntry(name: name, size: st.size, mtime: st.mtime, isRegularFile: st.isRegularFile, isDirectory: st.isDirectory)
+        }
+        return result
+    }
+
+    /// Creates one directory level; true when this call created it.
+    @discardableResult
+    public static func makeDirectory(_ path: String) throws(SystemError) -> Bool {
+        if mkdir(path, 0o755) == 0 { return true }
+        let code = errno
+        if code == EEXIST {
+            let st = try lstatPath(path)
+            if st.isDirectory { return false }
+            throw SystemError("create folder", path, code: EEXIST)
+        }
+        throw SystemError("create folder", path, code: code)
+    }
+
+    public static func removeFile(_ path: String) throws(SystemError) {
+        guard unlink(path) == 0 else { throw SystemError("delete", path) }
+    }
+
+    /// Removes an empty directory; false when it is not empty.
+    public static func removeEmptyDirectory(_ path: String) -> Bool { rmdir(path) == 0 }
+
+    public static func rename(_ from: String, _ to: String) throws(SystemError) {
+        guard Glibc.rename(from, to) == 0 else { throw SystemError("rename", to) }
+    }
+
+    public static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// Writes `data` to `path` atomically: temp file in the same folder, then rename.
+    public static func writeAtomically(_ data: Data, to path: String, durable: Bool = false) throws(SystemError) {
+        let temp = path + ".tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw SystemError("write", temp) }
+        var failure: SystemError?
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = SystemError("write", temp)
+                    return
+                }
+                offset += n
+            }
+        }
+        if failure == nil && durable && fsync(fd) != 0 { failure = SystemError("sync", temp) }
+        close(fd)
+        if let failure {
+            unlink(temp)
+            throw failure
+        }
+        try rename(temp, path)
+    }
+}

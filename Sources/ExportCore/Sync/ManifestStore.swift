@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Keeps the manifest crash-safe in `export_dir/.immich-export/`: a snapshot (`manifest.tsv`,
+/// replaced atomically at the end of a run) plus a journal (`journal.tsv`) that gets a line
+/// *before* each file is renamed into place and after each delete. Replaying the journal on
+/// the next start means a crash can only ever make us forget a file we could re-adopt, never
+/// claim one we did not write.
+///
+/// Lines are tab-separated; our names never contain tabs or newlines (the sanitizer replaces
+/// control characters).
+public final class ManifestStore: @unchecked Sendable {
+    public static let folderName = ".immich-export"
+    static let header = "immich-export manifest 1"
+
+    public let directory: String
+    private var journal: Int32 = -1
+    private let lock = NSLock()
+
+    public init(exportDir: String) {
+        directory = exportDir + "/" + Self.folderName
+    }
+
+    private var snapshotPath: String { directory + "/manifest.tsv" }
+    private var journalPath: String { directory + "/journal.tsv" }
+
+    /// Reads snapshot + journal. A missing store is an empty manifest (first run).
+    public func load() throws -> Manifest {
+        var manifest = Manifest()
+        if let data = FileManager.default.contents(atPath: snapshotPath) {
+            try apply(data, to: &manifest, source: snapshotPath)
+        }
+        if let data = FileManager.default.contents(atPath: journalPath) {
+            try apply(data, to: &manifest, source: journalPath)
+        }
+        return manifest
+    }
+
+    private func apply(_ data: Data, to manifest: inout Manifest, source: String) throws {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ManifestError.corrupt(path: source, line: 0)
+        }
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            lineNumber += 1
+            if line == Self.header { continue }
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            switch f.first {
+            case "A" where f.count == 4:
+                let files = manifest.albums[f[1]]?.files ?? [:]
+                manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
+            case "+" where f.count == 6:
+                guard let size = Int64(f[3]), let mtime = Int64(f[4]) else { throw ManifestError.corrupt(path: source, line: lineNumber) }
+                manifest.albums[f[1], default: .init(folder: "", base: "")].files[f[2]] = .init(name: f[5], size: size, mtime: mtime)
+            case "-" where f.count == 3:
+                manifest.albums[f[1]]?.files[f[2]] = nil
+            case "X" where f.count == 2:
+                manifest.albums[f[1]] = nil
+            case "D" where f.count == 2:
+                manifest.createdFolders.insert(f[1])
+            case "d" where f.count == 2:
+                manifest.createdFolders.remove(f[1])
+            default:
+                // A torn last line from a crash mid-append is expected; anything else is not.
+                if source == journalPath && lineNumber > 0 { continue }
+                throw ManifestError.corrupt(path: source, line: lineNumber)
+            }
+        }
+        // Albums whose folder line was lost keep files we cannot place: drop them (never delete blind).
+        manifest.albums = manifest.albums.filter { !$0.value.folder.isEmpty }
+    }
+
+    // MARK: Journal
+
+    public func openJournal() throws(SystemError) {
+        try FileSystem.makeDirectory(directory)
+        lock.lock(); defer { lock.unlock() }
+        if journal >= 0 { return }
+        journal = open(journalPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if journal < 0 { throw SystemError("open", journalPath) }
+    }
+
+    public func recordAlbum(_ albumID: String, folder: String, base: String) throws(SystemError) {
+        try append("A\t\(albumID)\t\(folder)\t\(base)\n")
+    }
+
+    public func recordFile(albumID: String, assetID: String, _ file: Manifest.OwnedFile) throws(SystemError) {
+        try append("+\t\(albumID)\t\(assetID)\t\(file.size)\t\(file.mtime)\t\(file.name)\n")
+    }
+
+    public func recordRemoval(albumID: String, assetID: String) throws(SystemError) {
+        try append("-\t\(albumID)\t\(assetID)\n")
+    }
+
+    public func recordFolderCreated(_ folder: String) throws(SystemError) { try append("D\t\(folder)\n") }
+    public func recordFolderRemoved(_ folder: String) throws(SystemError) { try append("d\t\(folder)\n") }
+    public func recordAlbumRemoved(_ albumID: String) throws(SystemError) { try append("X\t\(albumID)\n") }
+
+    private func append(_ line: String) throws(SystemError) {
+        lock.lock(); defer { lock.unlock() }
+        guard journal >= 0 else { throw SystemError("append", journalPath, code: EBADF) }
+        var bytes = Array(line.utf8)
+        let n = bytes.withUnsafeMutableBytes { write(journal, $0.baseAddress, $0.count) }
+        if n != bytes.count { throw SystemError("append", journalPath) }
+    }
+
+    /// Writes the whole manifest as the new snapshot (durably), then empties the journal.
+    public func compact(_ manifest: Manifest) throws(SystemError) {
+        try FileSystem.makeDirectory(directory)
+        var text = Self.header + "\n"
+        for folder in manifest.createdFolders.sorted() { text += "D\t\(folder)\n" }
+        for (albumID, entry) in manifest.albums.sorted(by: { $0.key < $1.key }) {
+            text += "A\t\(albumID)\t\(entry.folder)\t\(entry.base)\n"
+            for (assetID, file) in entry.files.sorted(by: { $0.key < $1.key }) {
+                text += "+\t\(albumID)\t\(assetID)\t\(file.size)\t\(file.mtime)\t\(file.name)\n"
+            }
+        }
+        try FileSystem.writeAtomically(Data(text.utf8), to: snapshotPath, durable: true)
+        FileSystem.syncDirectory(directory)
+        lock.lock(); defer { lock.unlock() }
+        if journal >= 0 {
+            ftruncate(journal, 0)
+        } else {
+            truncate(journalPath, 0)
+        }
+    }
+
+    public func closeJournal() {
+        lock.lock(); defer { lock.unlock() }
+        if journal >= 0 {
+            close(journal)
+            journal = -1
+        }
+    }
+
+    deinit { if journal >= 0 { close(journal) } }
+}
+
+public enum ManifestError: Error, CustomStringConvertible {
+    case corrupt(path: String, line: Int)
+    public var description: String {
+        switch self {
+        case let .corrupt(path, line):
+            return "the ownership record \(path) is damaged (line \(line)); nothing will be deleted until it is fixed — move it aside to start a fresh record (existing identical files are re-adopted)"
+        }
+    }
+}

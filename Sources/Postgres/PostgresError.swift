@@ -1,0 +1,61 @@
+/// Why talking to PostgreSQL failed, in terms a user can act on.
+public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum ConnectFailure: String, Sendable, Equatable {
+        case authentication      // wrong password, unknown role, pg_hba rejects us
+        case databaseMissing     // the server is there, the database is not
+        case unreachable         // refused, timed out, unknown host
+        case tls                 // sslmode demands something the server does not offer
+        case other
+    }
+
+    case connectFailed(ConnectFailure, target: String, message: String)
+    case queryFailed(sqlState: String?, message: String)
+    case connectionLost(message: String)
+    case protocolViolation(String)
+
+    public var description: String {
+        switch self {
+        case let .connectFailed(kind, target, message):
+            let hint: String
+            switch kind {
+            case .authentication: hint = "check db_user / db_pass (and that this role may log in)"
+            case .databaseMissing: hint = "check db_name: Immich's database is usually called \"immich\""
+            case .unreachable: hint = "check db_host / db_port and that Immich's Postgres port is published to this machine"
+            case .tls: hint = "check db_sslmode against the server's TLS setup"
+            case .other: hint = "see the server's message"
+            }
+            return "cannot connect to PostgreSQL \(target): \(message) — \(hint)"
+        case let .queryFailed(state, message):
+            return "PostgreSQL query failed\(state.map { " (SQLSTATE \($0))" } ?? ""): \(message)"
+        case let .connectionLost(message):
+            return "lost the connection to PostgreSQL: \(message)"
+        case let .protocolViolation(message):
+            return "unexpected answer from PostgreSQL: \(message)"
+        }
+    }
+
+    public var isRetryable: Bool {
+        switch self {
+        case .connectFailed(.unreachable, _, _), .connectionLost: return true
+        default: return false
+        }
+    }
+
+    static func classifyConnectMessage(_ message: String) -> ConnectFailure {
+        let m = message.lowercased()
+        if m.contains("password authentication failed") || m.contains("no password supplied")
+            || m.contains("authentication failed") || (m.contains("role") && m.contains("does not exist"))
+            || m.contains("no pg_hba.conf entry") {
+            return .authentication
+        }
+        if m.contains("database") && m.contains("does not exist") { return .databaseMissing }
+        if m.contains("ssl") || m.contains("certificate") { return .tls }
+        if m.contains("connection refused") || m.contains("could not connect") || m.contains("timeout expired")
+            || m.contains("could not translate host name") || m.contains("no route to host")
+            || m.contains("network is unreachable") || m.contains("no such file or directory")
+            || m.contains("connection to server") {
+            return .unreachable
+        }
+        return .other
+    }
+}

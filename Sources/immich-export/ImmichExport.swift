@@ -1,0 +1,20 @@
+import ArgumentParser
+import ExportCore
+
+@main
+struct ImmichExport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "immich-export",
+        abstract: "Export Immich albums into one readable folder per album and keep them in sync.",
+        version: ExportCoreVersion.string,
+        subcommands: [RunCommand.self, CheckCommand.self],
+        defaultSubcommand: nil)
+}
+
+/// Options shared by every command.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp(
+        "Config file (YAML or JSON).", discussion: "Default: /data/options.json inside the add-on, else ./config.yaml.",
+        valueName: "path"))
+    var config: String?
+}
