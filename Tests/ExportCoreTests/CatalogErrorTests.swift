@@ -1,0 +1,112 @@
+import ExportCore
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Database errors are clear and touch no file")
+struct CatalogErrorTests {
+    @Test("wrong password")
+    func wrongPassword() async throws {
+        try await withSandbox(.c, StandardLibrary().fixture) { sandbox in
+            let result = await sandbox.run { $0.database.password = "wrong-password-123" }
+            #expect(result.status == .failed)
+            #expect(result.error?.contains("db_user / db_pass") == true)
+            #expect(result.error?.contains("wrong-password-123") == false)
+            #expect(!FileManager.default.fileExists(atPath: sandbox.exportDir))
+        }
+    }
+
+    @Test("missing database")
+    func missingDatabase() async throws {
+        try await withSandbox(.c, StandardLibrary().fixture) { sandbox in
+            let result = await sandbox.run { $0.database.database = "no_such_db" }
+            #expect(result.status == .failed)
+            #expect(result.error?.contains("db_name") == true)
+        }
+    }
+
+    @Test("unreachable host, with retries")
+    func unreachable() async throws {
+        try await withSandbox(.c, StandardLibrary().fixture) { sandbox in
+            let port = Shell.freePort()
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = await sandbox.run {
+                $0.database.port = port
+                $0.dbMaxRetries = 1
+            }
+            #expect(result.status == .failed)
+            #expect(result.error?.contains("db_host / db_port") == true)
+            #expect(clock.now - start >= .seconds(1))  // one retry waited
+        }
+    }
+
+    @Test("unknown schema names what is missing")
+    func unknownSchema() async throws {
+        let cluster = try PostgresCluster.shared.get()
+        let db = try await cluster.createDatabase()
+        defer { Task { await cluster.dropDatabase(db) } }
+        try await cluster.execute(database: db, "CREATE TABLE album (id uuid, \"albumName\" text); CREATE TABLE photos (id int);")
+        var config = PostgresConfiguration(host: cluster.host, port: cluster.port, database: db,
+                                           user: cluster.adminUser, password: cluster.adminPassword)
+        config.readOnly = true
+        do {
+            _ = try await Catalog.open(database: config, maxRetries: 0, userID: nil, logger: .init(label: "t"))
+            Issue.record("expected unknown schema")
+        } catch let error as CatalogError {
+            #expect(error.description.contains("asset"))
+            #expect(error.description.contains("album_asset"))
+        }
+    }
+
+    @Test("sessions are read-only: the exporter cannot write to Immich")
+    func readOnly() async throws {
+        let cluster = try PostgresCluster.shared.get()
+        let db = try await cluster.createDatabase()
+        defer { Task { await cluster.dropDatabase(db) } }
+        try await cluster.execute(database: db, "CREATE TABLE t (x int);")
+        // Even as a superuser, a session opened the way the exporter opens it refuses writes.
+        var config = cluster.adminConfiguration(database: db)
+        config.readOnly = true
+        let conn = try await PostgresConnection.connect(config, logger: .init(label: "t"))
+        await #expect(throws: PostgresError.self) {
+            try await conn.query("INSERT INTO t VALUES (1)")
+        }
+        do {
+            try await conn.query("INSERT INTO t VALUES (1)")
+        } catch let error as PostgresError {
+            #expect(error.description.contains("read-only"))
+        }
+        await conn.close()
+    }
+
+    @Test("immich_user_id that is not a user")
+    func unknownUser() async throws {
+        try await withSandbox(.d, StandardLibrary().fixture) { sandbox in
+            let result = await sandbox.run { $0.immichUserID = UUID().uuidString.lowercased() }
+            #expect(result.status == .failed)
+            #expect(result.error?.contains("immich_user_id") == true)
+        }
+    }
+
+    @Test("catalog streams many rows in batches")
+    func streaming() async throws {
+        var fixture = ImmichFixture()
+        let u = fixture.addUser("U")
+        let album = fixture.addAlbum("A", owner: u)
+        for i in 0..<2500 { fixture.addAsset("f\(i).jpg", owner: u, in: [album]) }
+        try await withSandbox(.c, fixture) { sandbox in
+            let catalog = try await Catalog.open(database: sandbox.databaseConfiguration, maxRetries: 0, userID: nil, logger: .init(label: "t"))
+            var batches = 0
+            var rows = 0
+            for try await batch in catalog.assets(batchSize: 1000) {
+                batches += 1
+                rows += batch.count
+            }
+            await catalog.close()
+            #expect(rows == 2500)
+            #expect(batches == 3)
+        }
+    }
+}
