@@ -51,7 +51,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore", "TestSupport", "Postgres"]),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT"]),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ExportCore", "TestSupport", "MQTT"]),
     ]
 )

@@ -8,24 +8,29 @@ import Darwin
 /// A real `mosquitto` on 127.0.0.1 and a free port, configured in its own temp dir.
 ///
 /// Use `withBroker`, which always kills the process and removes the dir.
-final class MosquittoBroker: @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+/// Shared by MQTTTests and AgentTests.
+public final class MosquittoBroker: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
         var addressInUse = false
+        init(description: String, addressInUse: Bool = false) {
+            self.description = description
+            self.addressInUse = addressInUse
+        }
     }
 
-    let directory: URL
-    let host = "127.0.0.1"
+    public let directory: URL
+    public let host = "127.0.0.1"
     private let lock = NSLock()
     private var pid: pid_t?
     private var currentPort: Int
     private var configLines: [String] = []
 
     /// Fixed once the broker has started; only a conflict on the very first start moves it.
-    var port: Int { lock.withLock { currentPort } }
+    public var port: Int { lock.withLock { currentPort } }
 
     /// With `username`, anonymous clients are refused and a password_file holds that one user.
-    init(username: String? = nil, password: String? = nil) async throws {
+    public init(username: String? = nil, password: String? = nil) async throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mqtt-test-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -63,7 +68,7 @@ final class MosquittoBroker: @unchecked Sendable {
     /// Another process on this machine may grab our port between the check and mosquitto's
     /// bind. Before any client knows the port (`newPortOnConflict`) we move to another one;
     /// on a restart we wait for the port to come free.
-    func start(newPortOnConflict: Bool = false) async throws {
+    public func start(newPortOnConflict: Bool = false) async throws {
         for attempt in 1...5 {
             do {
                 try await launch()
@@ -100,7 +105,7 @@ final class MosquittoBroker: @unchecked Sendable {
 
     /// Kills the broker and reaps it, so the port is free for a restart. For the client a
     /// killed broker is just a dropped connection, which is what the tests want.
-    func stop() async {
+    public func stop() async {
         guard let pid = takePID() else { return }
         kill(pid, SIGKILL)
         _ = await waitForExit(pid, timeout: .seconds(5))
@@ -123,7 +128,7 @@ final class MosquittoBroker: @unchecked Sendable {
     // MARK: - Peer clients
 
     /// First message on `topic` as seen by `mosquitto_sub` (a retained one arrives at once), or nil.
-    func subscribeOnce(_ topic: String, timeout: Int = 3, username: String? = nil, password: String? = nil) async throws -> String? {
+    public func subscribeOnce(_ topic: String, timeout: Int = 3, username: String? = nil, password: String? = nil) async throws -> String? {
         var args = ["-h", host, "-p", "\(port)", "-t", topic, "-C", "1", "-W", "\(timeout)"]
         if let username { args += ["-u", username, "-P", password ?? ""] }
         let result = try await runTool("mosquitto_sub", args)
@@ -132,7 +137,7 @@ final class MosquittoBroker: @unchecked Sendable {
     }
 
     /// Publishes with `mosquitto_pub`.
-    func publish(_ topic: String, _ message: String, retain: Bool = false) async throws {
+    public func publish(_ topic: String, _ message: String, retain: Bool = false) async throws {
         var args = ["-h", host, "-p", "\(port)", "-t", topic, "-m", message, "-q", "1"]
         if retain { args.append("-r") }
         let result = try await runTool("mosquitto_pub", args)
@@ -190,7 +195,7 @@ final class MosquittoBroker: @unchecked Sendable {
 }
 
 /// Runs `broker` through `body`, then always stops it and removes its temp dir.
-func withBroker<T>(
+public func withBroker<T>(
     username: String? = nil, password: String? = nil, started: Bool = true,
     _ body: (MosquittoBroker) async throws -> T
 ) async throws -> T {

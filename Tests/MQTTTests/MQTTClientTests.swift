@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestSupport
 @testable import MQTT
 
 /// Each test runs its own real mosquitto on 127.0.0.1 (see MosquittoBroker) and uses
