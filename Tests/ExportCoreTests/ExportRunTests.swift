@@ -16,6 +16,7 @@ struct ExportRunTests {
             #expect(result.snapshot.copied == expected.count)
             #expect(result.snapshot.total == expected.count)
             #expect(result.snapshot.failed == 0)
+            #expect(result.snapshot.bytesTotal == result.snapshot.bytesCopied)
             #expect(result.snapshot.schema == generation.rawValue)
             #expect(result.snapshot.immichVersion == ImmichFixture.versionString(generation))
             // mtime = Immich's fileModifiedAt

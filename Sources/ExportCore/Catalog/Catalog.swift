@@ -74,7 +74,7 @@ public final class Catalog: Sendable {
         return (0..<rows.rowCount).map { row in
             CatalogAlbum(
                 id: rows.string(row, 0) ?? "", name: rows.string(row, 1) ?? "", ownerID: rows.string(row, 2),
-                assetCount: Int(rows.int64(row, 3) ?? 0))
+                assetCount: Int(rows.int64(row, 3) ?? 0), knownBytes: rows.int64(row, 4) ?? 0)
         }
     }
 

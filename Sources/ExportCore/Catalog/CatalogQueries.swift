@@ -53,10 +53,22 @@ struct CatalogQueries: Sendable {
         #"""
         SELECT al.id::text, al."albumName", \#(ownerExpression),
                (SELECT count(*) FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
-                WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere))
+                WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere)),
+               \#(sizeSum)
         FROM "\#(t.album)" al
         WHERE \#(albumWhere)
         ORDER BY \#(schema.has(t.album, "createdAt") ? #"al."createdAt", "# : "")al.id
+        """#
+    }
+
+    /// Bytes of the album's exportable assets as far as Immich knows them (exif), for progress.
+    private var sizeSum: String {
+        guard schema.columns[t.exif]?.contains("fileSizeInByte") == true, schema.columns[t.exif]?.contains("assetId") == true else {
+            return "0::bigint"
+        }
+        return #"""
+        (SELECT coalesce(sum(e."fileSizeInByte"), 0)::bigint FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
+                 JOIN "\#(t.exif)" e ON e."assetId" = a.id WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere))
         """#
     }
 

@@ -5,12 +5,15 @@ public struct CatalogAlbum: Sendable, Equatable {
     public var ownerID: String?
     /// Exportable album×asset entries (same filters as the asset stream).
     public var assetCount: Int
+    /// Sum of Immich's recorded file sizes (exif); 0 when unknown.
+    public var knownBytes: Int64
 
-    public init(id: String, name: String, ownerID: String?, assetCount: Int) {
+    public init(id: String, name: String, ownerID: String?, assetCount: Int, knownBytes: Int64 = 0) {
         self.id = id
         self.name = name
         self.ownerID = ownerID
         self.assetCount = assetCount
+        self.knownBytes = knownBytes
     }
 }
 

@@ -86,7 +86,7 @@ public struct ExportRun: Sendable {
         let folders = FolderPlanner.assign(albums: albums, manifest: manifest, blocked: blocked)
         tracker.emit(.catalog(albums: albums.map {
             ProgressSnapshot.AlbumProgress(id: $0.id, name: $0.name, folder: folders[$0.id]?.folder ?? "", total: $0.assetCount)
-        }, bytesTotal: 0))
+        }, bytesTotal: albums.reduce(0) { $0 + $1.knownBytes }))
         logger.info("catalog read", metadata: ["albums": "\(albums.count)", "entries": "\(albums.reduce(0) { $0 + $1.assetCount })"])
 
         if !dryRun { try store.openJournal() }
