@@ -26,4 +26,10 @@ public struct RunResult: Sendable {
     public var status: ProgressSnapshot.Status
     public var error: String?
     public var snapshot: ProgressSnapshot
+
+    public init(status: ProgressSnapshot.Status, error: String? = nil, snapshot: ProgressSnapshot) {
+        self.status = status
+        self.error = error
+        self.snapshot = snapshot
+    }
 }
