@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // Thin C shims: the only places that see libpq / libmosquitto headers.
@@ -36,9 +37,20 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // The progress page and its JSON API (Home Assistant Ingress or standalone).
+        .target(
+            name: "WebUI",
+            dependencies: [
+                "ExportCore", "Agent",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Page")]),
+
         // The command-line tool: thin argument-parser commands.
         .executableTarget(name: "immich-export", dependencies: [
-            "ExportCore", "Agent",
+            "ExportCore", "Agent", "WebUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -52,6 +64,7 @@ let package = Package(
 
         .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore", "TestSupport", "Postgres"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "WebUITests", dependencies: ["WebUI", "Agent", "ExportCore", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ExportCore", "TestSupport", "MQTT"]),
     ]
 )
