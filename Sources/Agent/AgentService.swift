@@ -43,12 +43,34 @@ public final class AgentService: Service, Sendable {
         self.runner = Runner(config: config, tracker: tracker, logger: logger)
     }
 
-    /// Runs the agent until SIGTERM / SIGINT, inside a ServiceGroup.
-    public func runUntilSignalled() async throws {
+    /// Runs the agent inside a ServiceGroup until SIGTERM / SIGINT (with `handleSignals`) or
+    /// `requestShutdown()`; returns after the graceful shutdown.
+    public func runUntilSignalled(handleSignals: Bool = true) async throws {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: self)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: self)], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+        let alreadyRequested = host.withLock { h in
+            h.group = group
+            return h.shutdownRequested
+        }
+        if alreadyRequested { await group.triggerGracefulShutdown() }
         try await group.run()
     }
+
+    /// The same graceful shutdown as SIGTERM, for embedding and tests.
+    public func requestShutdown() async {
+        let group = host.withLock { h in
+            h.shutdownRequested = true
+            return h.group
+        }
+        await group?.triggerGracefulShutdown()
+    }
+
+    private struct Host {
+        var group: ServiceGroup?
+        var shutdownRequested = false
+    }
+    private let host = Mutex(Host())
 
     public func run() async throws {
         logger.info("agent started", metadata: [
