@@ -82,6 +82,7 @@ struct AgentMQTTTests {
     /// Run now on a large library, a second request is refused (event), Cancel ends it `cancelled`.
     @Test func secondRequestIsRefusedAndCancelStopsTheRun() async throws {
         try await withAgent(Libraries.large(), copyConcurrency: 1) { broker, sandbox, agent, observer in
+            let startedAt = ContinuousClock.now
             let reacted = try await press(broker, "run") { await agent.runner.isRunning }
             #expect(reacted)
             #expect(await observer.waitForState(topics.state) { ($0["copied"] as? Int ?? 0) > 0 && $0["running"] as? Bool == true } != nil)
@@ -90,6 +91,11 @@ struct AgentMQTTTests {
             #expect(await observer.waitUntil { _ in
                 observer.json(on: topics.event).contains { $0["event_type"] as? String == "run_refused" && ($0["reason"] as? String)?.contains("still active") == true }
             })
+
+            // Throttled: about one state per second while running, plus the milestones.
+            let runningStates = observer.json(on: topics.state).filter { $0["running"] as? Bool == true }
+            let elapsed = ContinuousClock.now - startedAt
+            #expect(Double(runningStates.count) <= elapsed / .seconds(1) + 8, "\(runningStates.count) states in \(elapsed)")
 
             let cancelAt = ContinuousClock.now
             try await broker.publish(topics.command, "cancel")
@@ -155,6 +161,46 @@ struct AgentMQTTTests {
             // Retained on the new broker, for Home Assistant to read.
             let state = try #require(try await broker.subscribeOnce(topics.state))
             #expect(state.contains(#""status":"complete""#))
+        }
+    }
+
+    /// SIGTERM's path: the active run is cancelled (no cleanup), `offline` goes out, the agent returns.
+    @Test func shutdownDuringARunCancelsItAndGoesOffline() async throws {
+        try await withBroker { broker in
+            let sandbox = try await ExportSandbox(generation: .d, fixture: Libraries.large(files: 1500))
+            let observer = try await Observer(broker)
+            let agent = try RunningAgent(config: sandbox.agentConfig(broker, copyConcurrency: 1))
+            #expect(await observer.waitUntil { _ in observer.last(on: topics.availability)?.payloadString == "online" })
+            #expect(await agent.runner.start(dryRun: false, trigger: .web) == .started)
+            #expect(await observer.waitForState(topics.state) { ($0["copied"] as? Int ?? 0) > 0 } != nil)
+            let stopAt = ContinuousClock.now
+            try await agent.stop()
+            #expect(ContinuousClock.now - stopAt < .seconds(3))
+            #expect(agent.service.tracker.snapshot().status == .cancelled)
+            #expect(ProgressFileSink(exportDir: sandbox.exportDir, logger: .init(label: "t")).read()?.status == .cancelled)
+            #expect(await observer.waitUntil { _ in observer.last(on: topics.availability)?.payloadString == "offline" })
+            #expect(observer.json(on: topics.state).last?["status"] as? String == "cancelled")
+            #expect(sandbox.exportedTree().count < 1500)
+            await observer.stop()
+            await sandbox.tearDown()
+        }
+    }
+
+    /// Inside the add-on without mqtt_host: the broker comes from the Supervisor's services API.
+    @Test func brokerFromTheSupervisor() async throws {
+        try await withBroker { broker in
+            let supervisor = try OneShotHTTPServer(response: """
+                {"result":"ok","data":{"host":"\(broker.host)","port":"\(broker.port)","ssl":false,"protocol":"3.1.1","addon":"core_mosquitto"}}
+                """)
+            let sandbox = try await ExportSandbox(generation: .d, fixture: Libraries.small())
+            let observer = try await Observer(broker)
+            let agent = try RunningAgent(config: sandbox.agentConfig(nil), environment: ["SUPERVISOR_TOKEN": "addon-token"],
+                                         supervisorURL: URL(string: "http://127.0.0.1:\(supervisor.port)")!)
+            #expect(await observer.waitUntil { _ in observer.last(on: topics.availability)?.payloadString == "online" })
+            #expect(await supervisor.request().lowercased().contains("authorization: bearer addon-token"))
+            try await agent.stop()
+            await observer.stop()
+            await sandbox.tearDown()
         }
     }
 

@@ -116,6 +116,11 @@ struct AgentProcessTests {
             kill(second.pid, SIGTERM)
             #expect(await second.wait(timeout: .seconds(10)) == 0)
             #expect(await observer.waitUntil { _ in observer.last(on: "immich_backup/availability")?.payloadString == "offline" })
+            // Secrets never reach a payload.
+            for message in observer.all {
+                let text = String(decoding: message.payload, as: UTF8.self)
+                #expect(!text.contains("mqtt-secret-never-logged") && !text.contains(ExportSandbox.readerPassword), "\(message.topic)")
+            }
             let log = first.log + second.log
             #expect(log.contains("shutting down"))
             #expect(!log.contains("mqtt-secret-never-logged"))

@@ -95,8 +95,8 @@ public final class StatePublisher: Sendable {
     private func send(_ message: MQTTMessage) {
         do {
             try client.publish(message)
-        } catch .notConnected {
-            // Expected while the broker is away; the next connect re-publishes everything.
+        } catch .notConnected, .stopped {
+            // Expected while the broker is away (the next connect re-publishes everything) or after shutdown.
             logger.trace("not connected; dropped", metadata: ["topic": "\(message.topic)"])
         } catch {
             logger.warning("MQTT publish failed", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
