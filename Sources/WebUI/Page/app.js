@@ -182,4 +182,5 @@ poll();
 loadInfo();
 loadRuns();
 setInterval(loadInfo, 60000);
-connect();
+// `?live=poll` skips Server-Sent Events, for proxies that buffer them (and for headless checks).
+if (new URLSearchParams(location.search).get("live") === "poll") startPolling(); else connect();

@@ -1,0 +1,75 @@
+import Agent
+import ExportCore
+import Foundation
+import Logging
+import Testing
+import TestSupport
+import WebUI
+
+/// The page in a real headless Chromium, loaded from the running server in the middle of a real
+/// export (held on one file through the copier's test seam).
+@Suite("Progress page in headless Chromium", .serialized)
+struct BrowserTests {
+    static var chromium: String? { Shell.which("chromium") ?? Shell.which("chromium-browser") ?? Shell.which("google-chrome") }
+
+    func dumpDOM(_ url: String, root: String) throws -> String {
+        let profile = root + "/chromium-profile-" + UUID().uuidString.prefix(8)
+        return try Shell.run(Self.chromium!, [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--user-data-dir=" + profile, "--virtual-time-budget=5000", "--dump-dom", url + "?live=poll",
+        ])
+    }
+
+    @Test("shows live numbers and the right button states during a run", .enabled(if: chromium != nil))
+    func liveDOM() async throws {
+        var f = ImmichFixture()
+        let u = f.addUser("Ann")
+        let album = f.addAlbum("Summer <b>2024</b>", owner: u)
+        for i in 0..<12 { f.addAsset(String(format: "IMG_%04d.jpg", i), owner: u, in: [album]) }
+        try await withSandboxWeb(f) { sandbox in
+            let hold = DispatchSemaphore(value: 0)
+            let reached = DispatchSemaphore(value: 0)
+            let marker = sandbox.exportDir + "/"
+            FileCopier.writeFaultForTesting = { target in
+                if target.hasPrefix(marker) && target.hasSuffix("IMG_0006.jpg") {
+                    reached.signal()
+                    hold.wait()
+                }
+                return nil
+            }
+            defer {
+                hold.signal()
+                FileCopier.writeFaultForTesting = nil
+            }
+            let tracker = ProgressTracker()
+            var logger = Logger(label: "t")
+            logger.logLevel = .warning
+            var config = sandbox.config()
+            config.copyConcurrency = 1
+            let runner = Runner(config: config, tracker: tracker, logger: logger)
+            let server = try await RunningServer.start(runner: runner, tracker: tracker)
+            defer { Task { await server.stop() } }
+
+            #expect(await runner.start(dryRun: false, trigger: .web) == .started)
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async { reached.wait(); c.resume() }
+            }
+            let dom = try dumpDOM(server.base, root: sandbox.root)
+            #expect(dom.contains(#"data-status="running""#))
+            #expect(dom.contains(#"<dd id="copied">6</dd>"#), "\(dom.prefix(4000))")
+            #expect(dom.contains(#"<dd id="total">12</dd>"#))
+            #expect(dom.contains(#"<span id="percent">50</span>"#))
+            #expect(dom.contains("Summer &lt;b&gt;2024&lt;/b&gt;"))         // album names are text, never markup
+            #expect(dom.contains(#"<button id="run" type="button" class="primary" disabled="">"#))
+            #expect(dom.contains(#"<button id="cancel" type="button" class="danger">"#))
+
+            hold.signal()
+            #expect(await eventually { await !runner.isRunning })
+            let after = try dumpDOM(server.base, root: sandbox.root)
+            #expect(after.contains(#"data-status="complete""#))
+            #expect(after.contains(#"<dd id="copied">12</dd>"#))
+            #expect(after.contains(#"<button id="cancel" type="button" class="danger" disabled="">"#))
+            #expect(after.contains("<td>web</td>"))                          // recent runs table filled
+        }
+    }
+}
