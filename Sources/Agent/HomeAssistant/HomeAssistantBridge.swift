@@ -2,6 +2,7 @@ import ExportCore
 import Foundation
 import Logging
 import MQTT
+import Synchronization
 
 /// The MQTT session with Home Assistant: announces the entities on every connect, keeps the
 /// states current, routes button presses and commands to the Runner, and answers HA's birth
@@ -13,6 +14,8 @@ final class HomeAssistantBridge: Sendable {
     let logger: Logger
     /// Random wait before re-announcing after HA's birth, so many devices don't answer at once.
     let birthDelay: ClosedRange<Double>
+    /// Set by `shutdown()`: the disconnect that follows is ours, not an outage.
+    private let stopping = Atomic<Bool>(false)
     private let republishRequests: AsyncStream<Void>
     private let republishContinuation: AsyncStream<Void>.Continuation
 
@@ -54,6 +57,7 @@ final class HomeAssistantBridge: Sendable {
 
     /// Publishes the final state and `offline`, then disconnects cleanly (so no will is sent).
     func shutdown() async {
+        stopping.store(true, ordering: .relaxed)
         if client.isConnected {
             publisher.publishState()
             publisher.publishOffline()
@@ -71,7 +75,11 @@ final class HomeAssistantBridge: Sendable {
                 lastFailure = nil
                 publisher.publishAll()
             case let .disconnected(reason):
-                logger.error("lost the MQTT broker connection; reconnecting", metadata: ["reason": "\(reason)"])
+                if stopping.load(ordering: .relaxed) {
+                    logger.debug("disconnected from MQTT broker", metadata: ["reason": "\(reason)"])
+                } else {
+                    logger.error("lost the MQTT broker connection; reconnecting", metadata: ["reason": "\(reason)"])
+                }
             case let .connectFailed(reason):
                 // Once per distinct reason: a broker that stays down would otherwise log every backoff step.
                 if reason != lastFailure {
