@@ -98,6 +98,7 @@ public enum FilePlanner {
         for entry in input.listing.values { listingByKey[NameSanitizer.collisionKey(entry.name)] = entry }
 
         var claimed: Set<String> = []
+        var nextSuffix: [String: Int] = [:]   // resume the +N search per name: linear for many duplicates
         var result = [PlannedFile?](repeating: nil, count: input.candidates.count)
 
         // Pass 1: assets that already have a file keep its name.
@@ -117,7 +118,9 @@ public enum FilePlanner {
                 continue
             }
             let preferred = NameSanitizer.fileName(c.asset.originalFileName)
-            var n = 0
+            let preferredKey = NameSanitizer.collisionKey(preferred)
+            var n = nextSuffix[preferredKey] ?? 0
+            defer { nextSuffix[preferredKey] = n }
             while true {
                 let name = NameSanitizer.numbered(preferred, n, isFile: true)
                 let key = NameSanitizer.collisionKey(name)

@@ -27,18 +27,22 @@ public enum FolderPlanner {
                 pending.append((album.id, base))
             }
         }
+        // Where to resume the +N search per base, so many same-named albums stay linear.
+        var nextSuffix: [String: Int] = [:]
         for (id, base) in pending {
-            var n = 0
+            let baseKey = NameSanitizer.collisionKey(base)
+            var n = nextSuffix[baseKey] ?? 0
             while true {
                 let candidate = NameSanitizer.numbered(base, n, isFile: false)
                 let key = NameSanitizer.collisionKey(candidate)
+                n += 1
                 if !taken.contains(key) {
                     taken.insert(key)
                     result[id] = Assignment(folder: candidate, base: base)
                     break
                 }
-                n += 1
             }
+            nextSuffix[baseKey] = n
         }
         return result
     }
