@@ -45,9 +45,11 @@ public final class AgentService: Service, Sendable {
 
     /// Runs the agent inside a ServiceGroup until SIGTERM / SIGINT (with `handleSignals`) or
     /// `requestShutdown()`; returns after the graceful shutdown.
-    public func runUntilSignalled(handleSignals: Bool = true) async throws {
+    /// - Parameter alongside: services that live and stop with the agent (the progress page).
+    public func runUntilSignalled(handleSignals: Bool = true, alongside: [any Service] = []) async throws {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: self)], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            services: alongside.map { .init(service: $0) } + [.init(service: self)],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
         let alreadyRequested = host.withLock { h in
             h.group = group

@@ -150,6 +150,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     /// that outgoing connections (our clients, mosquitto_pub) also draw from, and one of
     /// them could take the port before mosquitto binds it.
     private static func freePort() throws -> Int {
+        Shell.ignoreSIGPIPE
         let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
             .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
         let ephemeralStart = range?.first ?? 32768

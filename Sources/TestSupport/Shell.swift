@@ -66,8 +66,14 @@ public enum Shell {
         return nil
     }
 
+    /// Tests talk to servers that get killed on purpose; a write to their closed socket must not
+    /// end the test process with SIGPIPE.
+    public static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     /// A loopback TCP port nobody listens on right now.
     public static func freePort() -> Int {
+        ignoreSIGPIPE
+
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()

@@ -75,6 +75,18 @@ public struct WebServer: Service {
                 await onListening(port)
             },
             logger: logger)
-        try await app.runService()
+        do {
+            // As a Service inside the agent's group: stops on its graceful shutdown.
+            try await app.run()
+        } catch is CancellationError {
+            return
+        } catch {
+            // A busy port must not take the exports down with it: report and keep the agent running.
+            logger.error("the progress page cannot start; exports and MQTT keep running", metadata: [
+                "address": "\(settings.host):\(settings.port)", "error": "\(error)",
+                "hint": "choose another web_port or stop whatever listens there",
+            ])
+            try? await gracefulShutdown()
+        }
     }
 }

@@ -20,6 +20,12 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Photos per album.")
     var photosPerAlbum = 12
 
+    @Option(help: "Port of the progress page.")
+    var webPort = 8099
+
+    @Flag(help: "Stop after the export instead of running the agent (MQTT + progress page).")
+    var noAgent = false
+
     func run() async throws {
         guard let gen = SchemaGeneration(rawValue: generation.uppercased()) else {
             throw ValidationError("unknown generation \(generation); use one of A1, A2, B, C, D")
@@ -56,6 +62,8 @@ struct Demo: AsyncParsableCommand {
             db_pass: demo-readonly
             min_found_abs: 1
             log_level: info
+            schedule: "*/30 * * * *"
+            web_port: \(webPort)
 
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
 
@@ -73,6 +81,23 @@ struct Demo: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("  \(folder)\(count > 0 ? "/  (\(count) files)" : "")\n".utf8))
         }
         say("done: browse \(exportDir), progress in \(exportDir)/progress.json")
+        if noAgent { return }
+
+        say("starting a local Mosquitto and the agent …")
+        let broker = try await MosquittoBroker()
+        try await broker.start()
+        defer { Task { await broker.stop() } }
+        let agentConfig = root + "/agent.yaml"
+        let base = try String(contentsOfFile: configPath, encoding: .utf8)
+        try (base + "mqtt_host: \(broker.host)\nmqtt_port: \(broker.port)\n").write(toFile: agentConfig, atomically: true, encoding: .utf8)
+        say("progress page:   http://127.0.0.1:\(webPort)/")
+        say("watch MQTT:      mosquitto_sub -h \(broker.host) -p \(broker.port) -v -t 'immich_backup/#' -t 'homeassistant/#'")
+        say("run from MQTT:   mosquitto_pub -h \(broker.host) -p \(broker.port) -t immich_backup/command -m run   (or dry_run, cancel)")
+        say("Ctrl-C stops the agent, Mosquitto and PostgreSQL.")
+        // The agent gets our terminal; SIGINT reaches it too and it shuts down gracefully.
+        signal(SIGINT) { _ in }   // a handler, not SIG_IGN: exec resets it, so the agent still gets SIGINT
+        try? runForeground(cli, ["agent", "--config", agentConfig])
+        say("stopped.")
     }
 
     func say(_ text: String) { FileHandle.standardOutput.write(Data("\u{1B}[1m==> \(text)\u{1B}[0m\n".utf8)) }

@@ -2,11 +2,12 @@ import Agent
 import ArgumentParser
 import ExportCore
 import Logging
+import WebUI
 
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run as a long-lived agent: scheduled exports and Home Assistant over MQTT (until SIGTERM/SIGINT).",
+        abstract: "Run as a long-lived agent: scheduled exports, Home Assistant over MQTT and the progress page (until SIGTERM/SIGINT).",
         discussion: """
             Runs exports on the cron `schedule`, publishes progress to Home Assistant through MQTT discovery \
             and accepts the Run now / Dry run / Cancel buttons. Exits 0 after SIGTERM or SIGINT (an active run \
@@ -25,6 +26,17 @@ struct AgentCommand: AsyncParsableCommand {
             Console.error("error: schedule: \(error.message)")
             throw Exit.badConfig
         }
-        try await agent.runUntilSignalled()
+        let web: WebServer.Settings
+        do {
+            web = try WebServer.Settings.from(config.web)
+        } catch {
+            Console.error("error: \(error)")
+            throw Exit.badConfig
+        }
+        let page = WebServer(
+            settings: web, runner: agent.runner, tracker: agent.tracker,
+            history: RunHistory(path: RunHistory.defaultPath(exportDir: config.exportDir)),
+            schedule: config.schedule, logger: logger)
+        try await agent.runUntilSignalled(alongside: [page])
     }
 }

@@ -11,6 +11,8 @@ enum Exit {
 
 /// Loads the config or exits 2 with a message naming the key. Bootstraps logging once.
 func loadConfigOrExit(_ path: String?, logLevelOverride: Logger.Level? = nil) throws -> ExportConfig {
+    // A peer closing a socket (MQTT broker, browser, database) must never kill the process.
+    signal(SIGPIPE, SIG_IGN)
     let loaded: ConfigLoader.Loaded
     do {
         loaded = try ConfigLoader.load(path: path)
