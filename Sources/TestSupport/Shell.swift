@@ -28,16 +28,27 @@ public enum Shell {
         return output
     }
 
+    /// Runs a program on our own terminal (stdin/stdout/stderr inherited) and returns its exit code.
+    public static func runForeground(_ executable: String, _ arguments: [String]) throws -> Int32 {
+        let pid = try spawn(executable, arguments, outputPath: nil)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
     /// Starts a program with stdin from /dev/null, stdout+stderr appended to `outputPath`, and a
     /// clean signal mask. Foundation's Process is avoided: test runners block signals, children
     /// inherit that mask, and its exit monitoring hung for daemonising commands.
-    public static func spawn(_ executable: String, _ arguments: [String], outputPath: String) throws -> pid_t {
+    /// `outputPath` nil: the child shares our stdin/stdout/stderr.
+    public static func spawn(_ executable: String, _ arguments: [String], outputPath: String?) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let outputPath {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -109,13 +109,7 @@ struct Demo: AsyncParsableCommand {
 
     /// Runs a child with our terminal, so its progress bar and colours show.
     func runForeground(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            throw ExitCode(process.terminationStatus)
-        }
+        let status = try Shell.runForeground(executable, arguments)
+        if status != 0 { throw ExitCode(status) }
     }
 }
