@@ -84,6 +84,20 @@ public enum ConfigLoader {
         mqtt.discoveryPrefix = reader.topicSegment(.discoveryPrefix, default: "homeassistant")
         mqtt.topicPrefix = reader.topicSegment(.topicPrefix, default: "immich_backup")
 
+        let exportMode = reader.oneOf(.exportMode, ExportMode.allCases.map(\.rawValue)).flatMap(ExportMode.init) ?? .copy
+        let verify = reader.bool(.verify, default: false)
+        var selection = Selection()
+        selection.includeLivePhotos = reader.bool(.includeLivePhotos, default: false)
+        selection.includeSidecars = reader.bool(.includeSidecars, default: false)
+        selection.includeArchived = reader.bool(.includeArchived, default: true)
+        selection.includeSharedAlbums = reader.bool(.includeSharedAlbums, default: false)
+        selection.albumsInclude = reader.stringList(.albumsInclude)
+        selection.albumsExclude = reader.stringList(.albumsExclude)
+        var layout = Layout()
+        layout.folderTemplate = reader.template(.folderTemplate, default: "{album}", allowed: NameTemplate.folderPlaceholders)
+        layout.fileTemplate = reader.template(.fileTemplate, default: "{original}", allowed: NameTemplate.filePlaceholders)
+        layout.folderMtime = reader.bool(.folderMtime, default: false)
+
         var web = WebOptions()
         web.port = reader.int(.webPort, default: 8099, range: 1...65535)
         web.allow = reader.stringList(.webAllow)
@@ -112,7 +126,12 @@ public enum ConfigLoader {
             database: database, dbMaxRetries: retries, immichUserID: userID?.lowercased(), schedule: schedule,
             logLevel: level, guardRule: GuardRule(minFoundAbsolute: minAbs, minFoundFraction: minFraction),
             pathMap: pathMap, haPushIntervalSec: push, mqtt: mqtt, web: web, copyConcurrency: concurrency)
-        return Loaded(config: config, warnings: warnings, source: source)
+        var result = config
+        result.exportMode = exportMode
+        result.verify = verify
+        result.selection = selection
+        result.layout = layout
+        return Loaded(config: result, warnings: warnings, source: source)
     }
 
     static func normalizedDirectory(_ path: String) -> String {
@@ -233,6 +252,17 @@ struct OptionReader {
         guard let s = string(key), !s.isEmpty else { return def }
         if s.contains("#") || s.contains("+") || s.hasPrefix("/") || s.hasSuffix("/") {
             problem(key, "must be a plain MQTT topic prefix without wildcards or leading/trailing '/', got \"\(s)\"")
+            return def
+        }
+        return s
+    }
+
+    mutating func template(_ key: ConfigKey, default def: String, allowed: Set<String>) -> String {
+        guard let s = string(key), !s.trimmingCharacters(in: .whitespaces).isEmpty else { return def }
+        do {
+            _ = try NameTemplate(parsing: s, allowed: allowed)
+        } catch {
+            problem(key, error.message)
             return def
         }
         return s

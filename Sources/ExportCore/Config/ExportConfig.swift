@@ -22,6 +22,12 @@ public struct ExportConfig: Sendable, Equatable {
     public var web: WebOptions
     /// Files copied at the same time. Small: the disk, not the CPU, is the limit.
     public var copyConcurrency: Int
+    /// How exported files are made: copies (default), hard links, reflinks or symlinks.
+    public var exportMode: ExportMode = .copy
+    /// After copying, compare the file's SHA-1 with Immich's checksum (plain sha1 only).
+    public var verify = false
+    public var selection = Selection()
+    public var layout = Layout()
 
     public init(
         exportDir: String, assetsRoot: String, database: PostgresConfiguration, dbMaxRetries: Int = 3,
@@ -43,6 +49,36 @@ public struct ExportConfig: Sendable, Equatable {
         self.web = web
         self.copyConcurrency = copyConcurrency
     }
+}
+
+public enum ExportMode: String, Sendable, Equatable, CaseIterable {
+    case copy, hardlink, reflink, symlink
+}
+
+/// Which albums and files are exported.
+public struct Selection: Sendable, Equatable {
+    public var includeArchived = true
+    /// With `immich_user_id`: also albums shared with that user, not only owned ones.
+    public var includeSharedAlbums = false
+    /// The motion video of a live photo, next to the still.
+    public var includeLivePhotos = false
+    /// XMP sidecars, next to the file.
+    public var includeSidecars = false
+    /// Album names or ids, glob patterns (`*`, `?`); empty = every album.
+    public var albumsInclude: [String] = []
+    public var albumsExclude: [String] = []
+    public init() {}
+}
+
+/// How folders and files are named and stamped.
+public struct Layout: Sendable, Equatable {
+    /// `{album}`, `{owner}`, `{year}`; "/" makes sub-folders.
+    public var folderTemplate = "{album}"
+    /// `{original}`, `{date:%Y%m%d_%H%M%S}` (asset's local capture time).
+    public var fileTemplate = "{original}"
+    /// Album folder mtime = newest asset's.
+    public var folderMtime = false
+    public init() {}
 }
 
 public enum LogLevelOption: String, Sendable, Equatable, CaseIterable {
