@@ -10,16 +10,16 @@ public final class Catalog: Sendable {
     private let queries: CatalogQueries
     private let userID: String?
 
-    private init(connection: PostgresConnection, schema: SchemaInfo, userID: String?) {
+    private init(connection: PostgresConnection, schema: SchemaInfo, userID: String?, selection: Selection) {
         self.connection = connection
         self.schema = schema
         self.userID = userID
-        self.queries = CatalogQueries(schema: schema, ownerFilter: userID != nil)
+        self.queries = CatalogQueries(schema: schema, ownerFilter: userID != nil, selection: selection)
     }
 
     /// Connects (retrying only while the server is unreachable), then detects the schema.
     public static func open(
-        database: PostgresConfiguration, maxRetries: Int, userID: String?, logger: Logger,
+        database: PostgresConfiguration, maxRetries: Int, userID: String?, selection: Selection = Selection(), logger: Logger,
         retryDelay: @Sendable (Int) -> Duration = { attempt in .seconds(min(30, 1 << min(attempt, 5))) }
     ) async throws -> Catalog {
         var attempt = 0
@@ -46,7 +46,7 @@ public final class Catalog: Sendable {
                 let found = try await connection.query(#"SELECT 1 FROM "\#(table)" WHERE id::text = $1"#, [userID])
                 if found.rowCount == 0 { throw CatalogError.userNotFound(userID) }
             }
-            return Catalog(connection: connection, schema: schema, userID: userID)
+            return Catalog(connection: connection, schema: schema, userID: userID, selection: selection)
         } catch {
             await connection.close()
             throw error

@@ -3,6 +3,7 @@
 struct CatalogQueries: Sendable {
     let schema: SchemaInfo
     let ownerFilter: Bool
+    var selection = Selection()
 
     private var t: SchemaTables { schema.generation.tables }
 
@@ -26,7 +27,13 @@ struct CatalogQueries: Sendable {
     private var albumWhere: String {
         var parts: [String] = []
         if schema.has(t.album, "deletedAt") { parts.append(#"al."deletedAt" IS NULL"#) }
-        if ownerFilter { parts.append("\(ownerExpression) = $1") }
+        if ownerFilter {
+            if selection.includeSharedAlbums {
+                parts.append(#"(\#(ownerExpression) = $1 OR EXISTS (SELECT 1 FROM "\#(t.members)" m2 WHERE m2."\#(t.memberAlbum)" = al.id AND m2."\#(t.memberUser)"::text = $1))"#)
+            } else {
+                parts.append("\(ownerExpression) = $1")
+            }
+        }
         return parts.isEmpty ? "TRUE" : parts.joined(separator: " AND ")
     }
 
@@ -37,6 +44,10 @@ struct CatalogQueries: Sendable {
         if schema.has(t.asset, "status") { parts.append(#"a.status::text NOT IN ('trashed', 'deleted')"#) }
         if schema.has(t.asset, "isOffline") { parts.append(#"a."isOffline" IS NOT TRUE"#) }
         if schema.has(t.asset, "visibility") { parts.append(#"a.visibility::text IS DISTINCT FROM 'locked'"#) }
+        if !selection.includeArchived {
+            if schema.has(t.asset, "visibility") { parts.append(#"a.visibility::text IS DISTINCT FROM 'archive'"#) }
+            if schema.has(t.asset, "isArchived") { parts.append(#"a."isArchived" IS NOT TRUE"#) }
+        }
         return parts.isEmpty ? "TRUE" : parts.joined(separator: " AND ")
     }
 

@@ -66,7 +66,8 @@ public struct ExportRun: Sendable {
 
         // Nothing touches export_dir before the database has answered.
         let catalog = try await Catalog.open(
-            database: config.database, maxRetries: config.dbMaxRetries, userID: config.immichUserID, logger: logger)
+            database: config.database, maxRetries: config.dbMaxRetries, userID: config.immichUserID,
+            selection: config.selection, logger: logger)
         defer { Task { await catalog.close() } }
         tracker.emit(.schema(generation: catalog.schema.generation.rawValue, immichVersion: catalog.schema.immichVersion))
 
@@ -79,7 +80,8 @@ public struct ExportRun: Sendable {
         let store = ManifestStore(exportDir: exportDir)
         var manifest = try store.load()
         manifest.resetSeen()
-        let albums = try await catalog.albums()
+        let albums = AlbumFilter(include: config.selection.albumsInclude, exclude: config.selection.albumsExclude)
+            .apply(try await catalog.albums())
         let topLevel = (try? FileSystem.list(exportDir)) ?? [:]
         // A user's file or a symlink can never become an album folder; an existing real folder can.
         let blocked = Set(topLevel.values.filter { !$0.isDirectory }.map { NameSanitizer.collisionKey($0.name) })
