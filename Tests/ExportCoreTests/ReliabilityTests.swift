@@ -120,13 +120,12 @@ struct ReliabilityTests {
         try await withSandbox(.d, fixture) { sandbox in
             let marker = sandbox.exportDir + "/"
             let counter = Counter()
-            FileCopier.writeFaultForTesting = { target in
-                guard target.hasPrefix(marker) else { return nil }
+            WriteFaults.register(under: marker) { _ in
                 return counter.increment() >= 10 ? ENOSPC : nil
             }
-            defer { FileCopier.writeFaultForTesting = nil }
+            defer { WriteFaults.remove(under: marker) }
             let result = await sandbox.run { $0.copyConcurrency = 1 }
-            FileCopier.writeFaultForTesting = nil
+            WriteFaults.remove(under: marker)
             #expect(result.status == .failed)
             #expect(result.error?.contains("disk is full") == true)
             #expect(result.snapshot.deleted == 0)
@@ -152,15 +151,15 @@ struct ReliabilityTests {
             let reached = DispatchSemaphore(value: 0)
             let marker = sandbox.exportDir + "/"
             let first = Counter()
-            FileCopier.writeFaultForTesting = { target in
+            WriteFaults.register(under: marker) { _ in
                 // Hold the first copy: the cursor still has rows to fetch at that point.
-                if target.hasPrefix(marker) && first.increment() == 1 {
+                if first.increment() == 1 {
                     reached.signal()
                     hold.wait()
                 }
                 return nil
             }
-            defer { FileCopier.writeFaultForTesting = nil }
+            defer { WriteFaults.remove(under: marker) }
             let running = Task { await sandbox.run() }
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 DispatchQueue.global().async { reached.wait(); c.resume() }
@@ -170,7 +169,7 @@ struct ReliabilityTests {
                 WHERE datname = '\(sandbox.database)' AND usename = '\(ExportSandbox.readerUser)'
                 """)
             hold.signal()
-            FileCopier.writeFaultForTesting = nil
+            WriteFaults.remove(under: marker)
             let result = await running.value
             #expect(result.status == .failed)
             #expect(result.error?.contains("PostgreSQL") == true, "\(result.error ?? "")")

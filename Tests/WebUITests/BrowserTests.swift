@@ -30,8 +30,8 @@ struct BrowserTests {
             let hold = DispatchSemaphore(value: 0)
             let reached = DispatchSemaphore(value: 0)
             let marker = sandbox.exportDir + "/"
-            FileCopier.writeFaultForTesting = { target in
-                if target.hasPrefix(marker) && target.hasSuffix("IMG_0006.jpg") {
+            WriteFaults.register(under: marker) { target in
+                if target.hasSuffix("IMG_0006.jpg") {
                     reached.signal()
                     hold.wait()
                 }
@@ -39,7 +39,7 @@ struct BrowserTests {
             }
             defer {
                 hold.signal()
-                FileCopier.writeFaultForTesting = nil
+                WriteFaults.remove(under: marker)
             }
             let tracker = ProgressTracker()
             var logger = Logger(label: "t")

@@ -16,12 +16,15 @@ public struct TargetEntry: Sendable, Equatable {
     public var mtime: Int64
     public var isRegularFile: Bool
     public var isDirectory: Bool
-    public init(name: String, size: Int64, mtime: Int64, isRegularFile: Bool, isDirectory: Bool = false) {
+    /// For a symlink: where it points (read only in symlink mode).
+    public var linkTarget: String?
+    public init(name: String, size: Int64, mtime: Int64, isRegularFile: Bool, isDirectory: Bool = false, linkTarget: String? = nil) {
         self.name = name
         self.size = size
         self.mtime = mtime
         self.isRegularFile = isRegularFile
         self.isDirectory = isDirectory
+        self.linkTarget = linkTarget
     }
 }
 
@@ -81,14 +84,35 @@ public enum FilePlanner {
         public var owned: [String: Manifest.OwnedFile]
         /// Every owned name in this folder (any album) by collision key.
         public var ownedInFolder: [String: (albumID: String, assetID: String)]
+        public var mode: ExportMode
+        /// Absolute folder path (symlink targets are relative to it).
+        public var folderPath: String
 
         public init(albumID: String, candidates: [FileCandidate], listing: [String: TargetEntry],
-                    owned: [String: Manifest.OwnedFile], ownedInFolder: [String: (albumID: String, assetID: String)]) {
+                    owned: [String: Manifest.OwnedFile], ownedInFolder: [String: (albumID: String, assetID: String)],
+                    mode: ExportMode = .copy, folderPath: String = "") {
             self.albumID = albumID
             self.candidates = candidates
             self.listing = listing
             self.owned = owned
             self.ownedInFolder = ownedInFolder
+            self.mode = mode
+            self.folderPath = folderPath
+        }
+
+        /// Is `entry` already exactly what this mode would make for `c`?
+        func isCurrent(_ entry: TargetEntry, for c: FileCandidate) -> Bool {
+            guard let source = c.source, let mtime = c.targetMtime else { return false }
+            switch mode {
+            case .copy, .reflink:
+                return entry.isRegularFile && entry.size == source.size && entry.mtime == mtime
+            case .hardlink:
+                // A link shares the library file's inode, so it shows the source's own mtime.
+                return entry.isRegularFile && entry.size == source.size && entry.mtime == source.mtime
+            case .symlink:
+                guard let path = c.sourcePath, let target = entry.linkTarget else { return false }
+                return target == FilePlacer.relativePath(from: folderPath, to: path)
+            }
         }
     }
 
@@ -108,12 +132,12 @@ public enum FilePlanner {
             guard !claimed.contains(key) else { continue }   // the same asset twice in one album
             claimed.insert(key)
             let onDisk = input.listing[previous.name]
-            result[i] = PlannedFile(candidate: c, name: previous.name, action: decideOwned(c, onDisk: onDisk))
+            result[i] = PlannedFile(candidate: c, name: previous.name, action: decideOwned(c, onDisk: onDisk, input))
         }
 
         // Pass 2: everything else takes the first free name.
         for (i, c) in input.candidates.enumerated() where result[i] == nil {
-            guard let source = c.source, let mtime = c.targetMtime else {
+            guard c.source != nil, c.targetMtime != nil else {
                 result[i] = PlannedFile(candidate: c, name: nil, action: .missingSource(c.sourceProblem ?? "source file not found"))
                 continue
             }
@@ -135,14 +159,14 @@ public enum FilePlanner {
                     // Ours, but its asset left this album: reuse the file for this one.
                     if owner.albumID == input.albumID && !currentAssets.contains(owner.assetID) && existing.name == name {
                         claimed.insert(key)
-                        let same = existing.isRegularFile && existing.size == source.size && existing.mtime == mtime
+                        let same = input.isCurrent(existing, for: c)
                         result[i] = PlannedFile(candidate: c, name: name, action: same ? .skip : .update,
                                                 replacesAssetID: owner.assetID)
                         break
                     }
                     continue
                 }
-                if existing.name == name && existing.isRegularFile && existing.size == source.size && existing.mtime == mtime {
+                if existing.name == name && input.isCurrent(existing, for: c) {
                     claimed.insert(key)
                     result[i] = PlannedFile(candidate: c, name: name, action: .adopt)
                     break
@@ -153,11 +177,11 @@ public enum FilePlanner {
         return result.map { $0! }
     }
 
-    private static func decideOwned(_ c: FileCandidate, onDisk: TargetEntry?) -> FileAction {
-        guard let source = c.source, let mtime = c.targetMtime else {
+    private static func decideOwned(_ c: FileCandidate, onDisk: TargetEntry?, _ input: Input) -> FileAction {
+        guard c.source != nil, c.targetMtime != nil else {
             return .missingSource(c.sourceProblem ?? "source file not found")
         }
-        guard let onDisk, onDisk.isRegularFile else { return .copy }
-        return onDisk.size == source.size && onDisk.mtime == mtime ? .skip : .update
+        guard let onDisk, onDisk.isRegularFile || onDisk.linkTarget != nil else { return .copy }
+        return input.isCurrent(onDisk, for: c) ? .skip : .update
     }
 }

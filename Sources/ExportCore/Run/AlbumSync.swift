@@ -28,6 +28,7 @@ extension ExportRun {
         let owned = manifest.albums[albumID]?.files ?? [:]
         let ownedInFolder = manifest.ownedNames(inFolder: folder)
         let dryRun = self.dryRun
+        let mode = config.exportMode
 
         let prepared = try await BlockingIO.run { () -> Prepared in
             var p = Prepared()
@@ -37,6 +38,11 @@ extension ExportRun {
                 listing = try FileSystem.list(folderPath)
             } catch {
                 p.folderError = "album folder \(folder): \(error.reason)"
+            }
+            if mode == .symlink {
+                for (name, entry) in listing where !entry.isRegularFile && !entry.isDirectory {
+                    listing[name]?.linkTarget = FilePlacer.readLink(folderPath + "/" + name)
+                }
             }
             for (name, _) in listing where FileCopier.isTempName(name) {
                 listing[name] = nil
@@ -63,7 +69,7 @@ extension ExportRun {
                 }
             }
             p.plan = FilePlanner.plan(.init(albumID: albumID, candidates: candidates, listing: listing,
-                                            owned: owned, ownedInFolder: ownedInFolder))
+                                            owned: owned, ownedInFolder: ownedInFolder, mode: mode, folderPath: folderPath))
             return p
         }
 
@@ -84,18 +90,27 @@ extension ExportRun {
 
         let limit = max(1, config.copyConcurrency)
         let control = self.control
-        try await withThrowingTaskGroup(of: (Int, Result<Int64, SystemError>).self) { group in
+        let verify = config.verify
+        try await withThrowingTaskGroup(of: (Int, Result<FilePlacer.Placed, SystemError>).self) { group in
             var inFlight = 0
-            func settle(_ index: Int, _ result: Result<Int64, SystemError>) {
+            var warnedFallback = false
+            func settle(_ index: Int, _ result: Result<FilePlacer.Placed, SystemError>) {
                 let planned = prepared.plan[index]
                 let assetID = planned.candidate.asset.assetID
                 let name = planned.name!
                 let path = folder + "/" + name
                 switch result {
-                case let .success(bytes):
-                    var file = Manifest.OwnedFile(name: name, size: bytes, mtime: planned.candidate.targetMtime ?? 0)
+                case let .success(placed):
+                    var file = Manifest.OwnedFile(name: name, size: placed.size, mtime: placed.mtime)
                     file.seen = true
                     manifest.albums[albumID]?.files[assetID] = file
+                    if placed.fellBackToCopy && !warnedFallback {
+                        warnedFallback = true
+                        logger.warning("export_mode \(mode.rawValue) is not possible here; copying instead", metadata: [
+                            "file": "\(path)", "hint": mode == .hardlink ? "hard links need export_dir on the same filesystem as the library" : "this filesystem cannot clone files",
+                        ])
+                    }
+                    let bytes = placed.bytesWritten
                     tracker.emit(.fileFinished(albumID: albumID, path: path,
                         outcome: planned.action == .update ? .updated(bytes: bytes) : .copied(bytes: bytes)))
                 case let .failure(error):
@@ -150,14 +165,17 @@ extension ExportRun {
                     let name = planned.name!
                     let mtime = planned.candidate.targetMtime ?? 0
                     let assetID = asset.assetID
+                    let sourceState = planned.candidate.source ?? SourceState(size: 0, mtime: mtime)
+                    let expectedSHA1 = verify ? asset.checksumHex : nil
                     group.addTask {
-                        let result = try await BlockingIO.run { () -> Result<Int64, SystemError> in
-                            Result { () throws(SystemError) -> Int64 in
-                                try FileCopier.copy(
-                                    from: source, toFolder: folderPath, name: name, mtime: mtime,
-                                    beforeRename: { bytes throws(SystemError) in
+                        let result = try await BlockingIO.run { () -> Result<FilePlacer.Placed, SystemError> in
+                            Result { () throws(SystemError) -> FilePlacer.Placed in
+                                try FilePlacer.place(
+                                    mode: mode, source: source, sourceState: sourceState, folder: folderPath, name: name,
+                                    assetMtime: mtime, expectedSHA1: expectedSHA1,
+                                    beforeRename: { size, recordedMtime throws(SystemError) in
                                         try store.recordFile(albumID: albumID, assetID: assetID,
-                                                             .init(name: name, size: bytes, mtime: mtime))
+                                                             .init(name: name, size: size, mtime: recordedMtime))
                                     },
                                     shouldStop: { control.isCancelled })
                             }

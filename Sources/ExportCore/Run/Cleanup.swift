@@ -29,7 +29,7 @@ extension ExportRun {
                     removed.append((c.albumID, c.assetID, c.folder))  // already gone: just forget it
                     continue
                 }
-                guard st.isRegularFile, st.size == c.file.size, st.mtime == c.file.mtime else {
+                guard st.isRegularFile || st.isSymlink, st.size == c.file.size, st.mtime == c.file.mtime else {
                     logger.notice("leaving a file that was changed since we wrote it", metadata: ["file": "\(relative)"])
                     if !dryRun { try? store.recordRemoval(albumID: c.albumID, assetID: c.assetID) }
                     removed.append((c.albumID, c.assetID, c.folder))

@@ -13,16 +13,16 @@ public enum FileCopier {
 
     public static func isTempName(_ name: String) -> Bool { name.hasPrefix(tempPrefix) && name.hasSuffix(tempSuffix) }
 
-    /// Test seam for fault injection (e.g. ENOSPC on the n-th write). nil in production.
-    nonisolated(unsafe) public static var writeFaultForTesting: (@Sendable (_ target: String) -> Int32?)?
 
     /// - Returns: bytes copied.
     /// - Parameters:
     ///   - beforeRename: runs after the data is durable and before it appears under its final
     ///     name (the manifest journal line goes here).
     ///   - shouldStop: polled between chunks so a cancel does not wait for a large video.
+    ///   - expectedSHA1: Immich's checksum (hex); when set, the temp file is read back and hashed
+    ///     before `beforeRename`, and a different digest fails the copy (temp removed, nothing renamed).
     public static func copy(
-        from source: String, toFolder folder: String, name: String, mtime: Int64,
+        from source: String, toFolder folder: String, name: String, mtime: Int64, expectedSHA1: String? = nil,
         beforeRename: (Int64) throws(SystemError) -> Void = { _ in },
         shouldStop: () -> Bool = { false }
     ) throws(SystemError) -> Int64 {
@@ -41,7 +41,7 @@ public enum FileCopier {
         guard output >= 0 else { throw SystemError("create", tempPath) }
         var closed = false
         do throws(SystemError) {
-            if let code = writeFaultForTesting?(finalPath) { throw SystemError("write", finalPath, code: code) }
+            if let code = WriteFaults.check(finalPath) { throw SystemError("write", finalPath, code: code) }
             try transfer(from: input, to: output, size: size, source: source, target: finalPath, shouldStop: shouldStop)
             guard fsync(output) == 0 else { throw SystemError("sync", finalPath) }
             var times = [timespec(tv_sec: time_t(mtime), tv_nsec: 0), timespec(tv_sec: time_t(mtime), tv_nsec: 0)]
@@ -49,6 +49,7 @@ public enum FileCopier {
             closed = true
             guard close(output) == 0 else { throw SystemError("write", finalPath) }
             if shouldStop() { throw SystemError("copy", finalPath, code: ECANCELED) }
+            if let expectedSHA1 { try verifyCopy(tempPath, finalPath: finalPath, expected: expectedSHA1, shouldStop: shouldStop) }
             try beforeRename(size)
             try FileSystem.rename(tempPath, finalPath)
         } catch {
@@ -57,6 +58,22 @@ public enum FileCopier {
             throw error
         }
         return size
+    }
+
+    /// Hashes the written temp file; a digest other than Immich's fails the copy.
+    private static func verifyCopy(_ tempPath: String, finalPath: String, expected: String,
+                                   shouldStop: () -> Bool) throws(SystemError) {
+        let expected = expected.lowercased()
+        guard ExportVerifier.isSHA1Hex(expected) else { return }   // not a SHA-1: nothing to compare with
+        let actual: String
+        do throws(SystemError) {
+            actual = try SHA1.FileHasher().hash(path: tempPath, shouldStop: shouldStop).hex
+        } catch {
+            throw error.code == ECANCELED ? SystemError("copy", finalPath, code: ECANCELED) : SystemError("verify", finalPath, code: error.code)
+        }
+        if actual != expected {
+            throw SystemError("verify", finalPath, code: EIO, detail: "checksum mismatch: expected \(expected), got \(actual)")
+        }
     }
 
     /// copy_file_range (in-kernel, reflinks on filesystems that can), then sendfile, then read/write.

@@ -1,0 +1,30 @@
+import Foundation
+
+/// Test seam for fault injection at the copier's write step (e.g. ENOSPC on the n-th file).
+/// Faults are registered per export folder, so tests running in parallel never see each
+/// other's faults. Empty in production: one lock and an empty-dictionary check per file.
+public enum WriteFaults {
+    public typealias Fault = @Sendable (_ target: String) -> Int32?
+
+    nonisolated(unsafe) private static var faults: [String: Fault] = [:]
+    private static let lock = NSLock()
+
+    /// Faults for files written under `prefix` (an export_dir).
+    public static func register(under prefix: String, _ fault: @escaping Fault) {
+        lock.lock(); defer { lock.unlock() }
+        faults[prefix.hasSuffix("/") ? prefix : prefix + "/"] = fault
+    }
+
+    public static func remove(under prefix: String) {
+        lock.lock(); defer { lock.unlock() }
+        faults[prefix.hasSuffix("/") ? prefix : prefix + "/"] = nil
+    }
+
+    /// The errno to fail `target` with, or nil.
+    static func check(_ target: String) -> Int32? {
+        lock.lock()
+        let matching = faults.isEmpty ? nil : faults.first { target.hasPrefix($0.key) }?.value
+        lock.unlock()
+        return matching?(target)
+    }
+}
