@@ -10,17 +10,21 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
     public var operation: String
     public var path: String
     public var code: Int32
+    /// Replaces the errno text in `reason` when the failure is not a syscall's (e.g. a checksum mismatch).
+    public var detail: String?
 
-    public init(_ operation: String, _ path: String, code: Int32 = errno) {
+    public init(_ operation: String, _ path: String, code: Int32 = errno, detail: String? = nil) {
         self.operation = operation
         self.path = path
         self.code = code
+        self.detail = detail
     }
 
     public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
     public var isMissing: Bool { code == ENOENT || code == ENOTDIR }
 
     public var reason: String {
+        if let detail { return detail }
         switch code {
         case ENOENT: return "not found"
         case EACCES, EPERM: return "permission denied"
