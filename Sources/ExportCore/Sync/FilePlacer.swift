@@ -76,7 +76,7 @@ public enum FilePlacer {
         _ beforeRename: (Int64, Int64) throws(SystemError) -> Void, _ shouldStop: @escaping () -> Bool
     ) throws(SystemError) -> Placed {
         let bytes = try FileCopier.copy(
-            from: source, toFolder: folder, name: name, mtime: mtime,
+            from: source, toFolder: folder, name: name, mtime: mtime, expectedSHA1: expectedSHA1,
             beforeRename: { size throws(SystemError) in try beforeRename(size, mtime) }, shouldStop: shouldStop)
         return Placed(bytesWritten: bytes, size: bytes, mtime: mtime)
     }
