@@ -62,6 +62,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // `scripts/bench`: speed and memory against cp and rsync on generated libraries.
+        .executableTarget(name: "immich-export-bench", dependencies: [
+            "TestSupport", "ExportCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore", "TestSupport", "Postgres"]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(name: "WebUITests", dependencies: ["WebUI", "Agent", "ExportCore", "TestSupport"]),

@@ -1,0 +1,350 @@
+import ArgumentParser
+import ExportCore
+import Foundation
+import Logging
+import TestSupport
+
+/// `scripts/bench`: generates synthetic Immich libraries in a throwaway PostgreSQL (schema
+/// generations C and D) with files on disk, then measures the real `immich-export` binary next to
+/// `cp -r` and `rsync -a` in the same run. Warm page cache for both sides (dropping caches needs
+/// root privileges on the host, which a benchmark must not assume); dirty pages are flushed between
+/// repetitions so one run's writeback never lands in the next one's time.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "immich-export-bench",
+        abstract: "Speed and memory of immich-export against cp and rsync, side by side.")
+
+    @Flag(help: "A few-minute run: smaller libraries, 2 repetitions.")
+    var quick = false
+
+    @Flag(help: "Seconds-long smoke run at a tiny size (used by the test suite); the figures mean nothing.")
+    var tiny = false
+
+    @Option(help: "Assets in the large-file library (speed against cp).")
+    var largeCount: Int?
+
+    @Option(help: "Bytes per file in the large-file library.")
+    var largeSize: Int?
+
+    @Option(help: "Asset counts of the small-file libraries, comma separated (memory and per-file overhead; the first two give the RSS growth).")
+    var smallCounts: String?
+
+    @Option(help: "Bytes per file in the small-file libraries.")
+    var smallSize: Int?
+
+    @Option(help: "Catalog rows (album×asset) for the DB-only timing, comma separated.")
+    var catalogRows: String?
+
+    @Option(help: "Repetitions of every timed measurement.")
+    var repetitions: Int?
+
+    @Option(help: "copy_concurrency for immich-export.")
+    var concurrency = 4
+
+    @Option(help: "Where the markdown report goes (its results section is replaced; the rest kept).")
+    var output = "docs/benchmarks.md"
+
+    @Option(help: "Parent folder for generated data (removed at the end).")
+    var workDir = "/tmp"
+
+    @Option(help: "The immich-export binary (default: the one next to this binary).")
+    var exporter: String?
+
+    @Option(help: "A label for this run in the report (e.g. before/after a change).")
+    var label: String?
+
+    func run() async throws {
+        var p = Parameters.full
+        if quick { p = .quick }
+        if tiny { p = .tiny }
+        if let largeCount { p.largeCount = largeCount }
+        if let largeSize { p.largeSize = largeSize }
+        if let smallCounts { p.smallCounts = try Self.ints(smallCounts) }
+        if let smallSize { p.smallSize = smallSize }
+        if let catalogRows { p.catalogRows = try Self.ints(catalogRows) }
+        if let repetitions { p.repetitions = max(1, repetitions) }
+        p.concurrency = concurrency
+        p.mode = tiny ? "tiny" : quick ? "quick" : "full"
+
+        let exporterPath = exporter ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("immich-export").path
+        guard FileManager.default.isExecutableFile(atPath: exporterPath) else {
+            throw ValidationError("immich-export not found at \(exporterPath); build it or pass --exporter")
+        }
+        guard let rsync = Shell.which("rsync") else { throw ValidationError("rsync is not installed (apt-get install rsync)") }
+
+        let root = try Self.makeTempDirectory(in: workDir)
+        defer { Measure.removeTree(root) }
+        let machine = Machine.describe(workDir: root)
+        say("work dir \(root); exporter \(exporterPath)")
+        say("starting PostgreSQL …")
+        let cluster = try PostgresCluster.start()
+        defer { cluster.stop() }
+
+        let started = Date()
+        let runner = Runner(cluster: cluster, root: root, exporter: exporterPath, rsync: rsync, p: p, say: say)
+        var report = Report(parameters: p, machine: machine, label: label)
+
+        // 1–3 (and the RSS of those runs): the large-file library, then the small-file ones.
+        if p.largeCount > 0 {
+            report.add(try await runner.library(SyntheticLibrary(generation: .d, assets: p.largeCount, fileSize: p.largeSize, secondaryEvery: 0),
+                                                name: "large"))
+        }
+        for count in p.smallCounts {
+            report.add(try await runner.library(SyntheticLibrary(generation: .d, assets: count, fileSize: p.smallSize),
+                                                name: "small"))
+        }
+        // 5: the catalog alone, generations C and D.
+        for rows in p.catalogRows {
+            for generation in [SchemaGeneration.c, .d] {
+                report.catalog.append(try await runner.catalog(rows: rows, generation: generation))
+            }
+        }
+        report.elapsed = Date().timeIntervalSince(started)
+
+        let table = report.table()
+        FileHandle.standardOutput.write(Data(("\n" + table + "\n").utf8))
+        try report.writeMarkdown(to: output)
+        say("report written to \(output) (\(Int(report.elapsed)) s)")
+    }
+
+    static func makeTempDirectory(in parent: String) throws -> String {
+        var template = Array((parent + "/immich-export-bench.XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw BenchError("cannot create a folder in \(parent)") }
+        return String(cString: made)
+    }
+
+    static func ints(_ s: String) throws -> [Int] {
+        try s.split(separator: ",").map {
+            guard let v = Int($0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")) else {
+                throw ValidationError("not a number list: \(s)")
+            }
+            return v
+        }
+    }
+
+    func say(_ text: String) {
+        FileHandle.standardError.write(Data("[bench] \(text)\n".utf8))
+    }
+}
+
+struct Parameters {
+    var mode = "full"
+    var largeCount: Int
+    var largeSize: Int
+    var smallCounts: [Int]
+    var smallSize: Int
+    var catalogRows: [Int]
+    var repetitions: Int
+    var concurrency = 4
+
+    static let full = Parameters(largeCount: 10_000, largeSize: 1 << 20, smallCounts: [10_000, 100_000], smallSize: 16 << 10,
+                                 catalogRows: [100_000, 1_000_000], repetitions: 3)
+    static let quick = Parameters(largeCount: 1_000, largeSize: 1 << 20, smallCounts: [5_000, 20_000], smallSize: 16 << 10,
+                                  catalogRows: [20_000, 100_000], repetitions: 2)
+    static let tiny = Parameters(largeCount: 20, largeSize: 64 << 10, smallCounts: [60, 200], smallSize: 1 << 10,
+                                 catalogRows: [300, 900], repetitions: 1)
+}
+
+/// Figures of one library.
+struct LibraryResult {
+    var name: String
+    var assets: Int
+    var entries: Int
+    var fileSize: Int
+    var albums: Int
+    var generateSeconds: Double
+    var exportFull: [Sample] = []
+    var cp: [Sample] = []
+    var cpSync: [Sample] = []
+    var exportNoChange: [Sample] = []
+    var rsyncNoChange: [Sample] = []
+    var exportChange: [Sample] = []
+    var rsyncChange: [Sample] = []
+    var changeEntries = 0
+
+    var peakRSSKiB: Int { (exportFull + exportNoChange + exportChange).map(\.maxRSSKiB).max() ?? 0 }
+}
+
+struct CatalogResult {
+    var generation: SchemaGeneration
+    var rows: Int
+    var seconds: [Double]
+}
+
+/// Builds libraries and measures them.
+struct Runner {
+    let cluster: PostgresCluster
+    let root: String
+    let exporter: String
+    let rsync: String
+    let p: Parameters
+    let say: (String) -> Void
+
+    static let reader = "bench_reader"
+    static let readerPassword = "bench-reader-pw"
+
+    func makeDatabase(_ lib: SyntheticLibrary) async throws -> (String, Double) {
+        let db = try await cluster.createDatabase()
+        let (_, seconds) = try await Measure.time {
+            try await cluster.execute(database: db, ImmichSchemaDDL.ddl(lib.generation))
+            try await cluster.execute(database: db, lib.insertSQL())
+        }
+        try await cluster.execute(database: db, """
+            DO $$ BEGIN
+              CREATE ROLE \(Self.reader) LOGIN PASSWORD '\(Self.readerPassword)';
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+            END $$;
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(Self.reader);
+            """)
+        return (db, seconds)
+    }
+
+    func library(_ lib: SyntheticLibrary, name: String) async throws -> LibraryResult {
+        let label = "\(name) \(lib.assets) × \(Report.bytes(lib.fileSize))"
+        say("\(label): generating database and files …")
+        let dir = root + "/\(name)-\(lib.assets)"
+        let assetsRoot = dir + "/immich"
+        let exportDir = dir + "/export"
+        let cpDir = dir + "/cp"
+        let rsyncDir = dir + "/rsync"
+        try FileManager.default.createDirectory(atPath: assetsRoot, withIntermediateDirectories: true)
+        let t0 = Date()
+        let (db, sqlSeconds) = try await makeDatabase(lib)
+        try SyntheticLibrary.writeFiles(root: assetsRoot, indices: 0..<lib.assets, size: lib.fileSize, users: lib.users)
+        Measure.settle()
+        var result = LibraryResult(name: name, assets: lib.assets, entries: lib.entries, fileSize: lib.fileSize,
+                                   albums: lib.albumRanges.count, generateSeconds: Date().timeIntervalSince(t0))
+        say("\(label): \(lib.entries) album entries in \(lib.albumRanges.count) albums; SQL \(String(format: "%.1f", sqlSeconds)) s, total \(String(format: "%.1f", result.generateSeconds)) s")
+
+        let config = dir + "/config.yaml"
+        try """
+            export_dir: \(exportDir)
+            assets_root: \(assetsRoot)
+            db_host: \(cluster.host)
+            db_port: \(cluster.port)
+            db_name: \(db)
+            db_user: \(Self.reader)
+            db_pass: \(Self.readerPassword)
+            db_max_retries: 0
+            min_found_abs: 1
+            copy_concurrency: \(p.concurrency)
+            log_level: warning
+            schedule: ""
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        let log = dir + "/run.log"
+        func export(expectCopied: Int? = nil) throws -> Sample {
+            try? FileManager.default.removeItem(atPath: log)
+            let s = try Measure.run(exporter, ["run", "--config", config], log: log)
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            guard let summary = text.split(separator: "\n").last(where: { $0.hasPrefix("complete:") }) else {
+                throw BenchError("immich-export did not complete:\n\(text.suffix(2000))")
+            }
+            if !summary.contains("failed 0,") { throw BenchError("immich-export reported failures: \(summary)\n\(text.suffix(2000))") }
+            if let expectCopied, !summary.contains("copied \(expectCopied) ") {
+                throw BenchError("expected \(expectCopied) copied: \(summary)")
+            }
+            return s
+        }
+        let rsyncArgs = ["-a", "--delete", "--exclude=/\(ManifestStore.folderName)/", "--exclude=/progress.json",
+                         exportDir + "/", rsyncDir + "/"]
+
+        // Warm the page cache with the sources (untimed), the same for both sides.
+        _ = try Measure.run("/usr/bin/cp", ["-r", assetsRoot, cpDir], log: log)
+        Measure.removeTree(cpDir)
+        Measure.settle()
+
+        // 1. Full export vs cp -r (alternating who goes first).
+        for r in 0..<p.repetitions {
+            func ours() throws {
+                Measure.removeTree(exportDir); Measure.settle()
+                result.exportFull.append(try export(expectCopied: lib.entries))
+            }
+            func theirs() throws {
+                Measure.removeTree(cpDir); Measure.settle()
+                result.cp.append(try Measure.run("/usr/bin/cp", ["-r", assetsRoot, cpDir], log: log))
+                Measure.removeTree(cpDir); Measure.settle()
+                guard r == 0 else { return }
+                // cp -r + sync: the durability immich-export gives (it fsyncs every file).
+                let t = Date()
+                _ = try Measure.run("/usr/bin/cp", ["-r", assetsRoot, cpDir], log: log)
+                Measure.settle()
+                result.cpSync.append(Sample(seconds: Date().timeIntervalSince(t), maxRSSKiB: 0))
+            }
+            if r % 2 == 0 { try ours(); try theirs() } else { try theirs(); try ours() }
+            say("\(label): full export \(String(format: "%.2f", result.exportFull.last!.seconds)) s, cp -r \(String(format: "%.2f", result.cp.last!.seconds)) s")
+        }
+        Measure.removeTree(cpDir)
+
+        // 2. No-change re-run vs rsync -a over the same tree (the export tree, mirrored once).
+        _ = try Measure.run(rsync, rsyncArgs, log: log)
+        Measure.settle()
+        for r in 0..<p.repetitions {
+            if r % 2 == 0 {
+                result.exportNoChange.append(try export(expectCopied: 0))
+                result.rsyncNoChange.append(try Measure.run(rsync, rsyncArgs, log: log))
+            } else {
+                result.rsyncNoChange.append(try Measure.run(rsync, rsyncArgs, log: log))
+                result.exportNoChange.append(try export(expectCopied: 0))
+            }
+            say("\(label): no-change re-run \(String(format: "%.3f", result.exportNoChange.last!.seconds)) s, rsync -a \(String(format: "%.3f", result.rsyncNoChange.last!.seconds)) s")
+        }
+
+        // 3. 1 % of the assets changed / added / removed, then the re-run; rsync mirrors the same change.
+        for r in 0..<p.repetitions {
+            let change = lib.change(round: r)
+            try await cluster.execute(database: db, lib.changeSQL(change, round: r))
+            try lib.applyFiles(change, root: assetsRoot, round: r)
+            result.changeEntries = change.modified.count + change.added.count + change.removed.count
+            Measure.settle()
+            result.exportChange.append(try export())
+            Measure.settle()
+            result.rsyncChange.append(try Measure.run(rsync, rsyncArgs, log: log))
+            say("\(label): 1 % change re-run \(String(format: "%.3f", result.exportChange.last!.seconds)) s, rsync -a --delete \(String(format: "%.3f", result.rsyncChange.last!.seconds)) s")
+        }
+        say("\(label): peak RSS \(result.peakRSSKiB / 1024) MiB")
+        Measure.removeTree(dir)
+        await cluster.dropDatabase(db)
+        return result
+    }
+
+    /// 5. Catalog alone: open, albums, then stream every album×asset row (decoded), in-process.
+    func catalog(rows: Int, generation: SchemaGeneration) async throws -> CatalogResult {
+        let assets = max(1, rows * 5 / 6)   // every 5th asset is in two albums
+        let lib = SyntheticLibrary(generation: generation, assets: assets, fileSize: 1000)
+        say("catalog \(generation.rawValue) \(lib.entries) rows: generating …")
+        let (db, sqlSeconds) = try await makeDatabase(lib)
+        say("catalog \(generation.rawValue): generated in \(String(format: "%.1f", sqlSeconds)) s")
+        var config = cluster.adminConfiguration(database: db)
+        config.user = Self.reader
+        config.password = Self.readerPassword
+        config.readOnly = true
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        var result = CatalogResult(generation: generation, rows: 0, seconds: [])
+        for _ in 0..<p.repetitions {
+            let (count, seconds) = try await Measure.time { () async throws -> Int in
+                let catalog = try await Catalog.open(database: config, maxRetries: 0, userID: nil, logger: logger)
+                var n = 0
+                do {
+                    _ = try await catalog.albums()
+                    for try await batch in catalog.assets() { n += batch.count }
+                } catch {
+                    await catalog.close()
+                    throw error
+                }
+                await catalog.close()
+                return n
+            }
+            guard count == lib.entries else { throw BenchError("catalog streamed \(count) rows, expected \(lib.entries)") }
+            result.rows = count
+            result.seconds.append(seconds)
+            say("catalog \(generation.rawValue) \(count) rows: \(String(format: "%.3f", seconds)) s")
+        }
+        await cluster.dropDatabase(db)
+        return result
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import TestSupport
+
+/// One timed child process: wall time and the child's peak RSS (wait4's ru_maxrss).
+struct Sample {
+    var seconds: Double
+    var maxRSSKiB: Int
+}
+
+enum Measure {
+    /// Runs a program to completion, timing it; output goes to `log` (appended). Throws on failure.
+    static func run(_ executable: String, _ arguments: [String], log: String) throws -> Sample {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let pid = try Shell.spawn(executable, arguments, outputPath: log)
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let exited = (status & 0x7f) == 0
+        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard code == 0 else {
+            let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2000)
+            throw BenchError("`\(([executable] + arguments).joined(separator: " "))` exited \(code):\n\(tail)")
+        }
+        return Sample(seconds: seconds, maxRSSKiB: Int(usage.ru_maxrss))
+    }
+
+    /// Times an in-process block.
+    static func time<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let value = try await body()
+        return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+
+    /// Flushes dirty pages so one repetition's writeback does not land in the next one's time.
+    static func settle() { sync() }
+
+    /// `rm -rf` (much faster than Foundation's removeItem on big trees).
+    static func removeTree(_ path: String) {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        _ = try? Shell.run("/bin/rm", ["-rf", path])
+    }
+}
+
+/// min / median of repeated measurements.
+struct Stats {
+    var values: [Double]
+    var min: Double { values.min() ?? .nan }
+    var median: Double {
+        let s = values.sorted()
+        guard !s.isEmpty else { return .nan }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+/// Facts about the machine for the report.
+enum Machine {
+    static func describe(workDir: String) -> [(String, String)] {
+        var facts: [(String, String)] = []
+        facts.append(("date", ISO8601DateFormatter().string(from: Date())))
+        facts.append(("cpus (nproc)", "\(ProcessInfo.processInfo.activeProcessorCount)"))
+        if let cpu = firstLine(of: "/proc/cpuinfo", prefix: "model name") {
+            facts.append(("cpu", cpu.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? cpu))
+        }
+        facts.append(("memory", String(format: "%.1f GiB", Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)))
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: u.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        facts.append(("kernel", "Linux \(release)"))
+        if let df = try? Shell.run("/bin/df", ["-PT", workDir]) {
+            let lines = df.split(separator: "\n")
+            if lines.count > 1 {
+                let f = lines[1].split(separator: " ", omittingEmptySubsequences: true)
+                if f.count >= 7 { facts.append(("disk / filesystem", "\(f[0]) \(f[1]) mounted on \(f[6]) (work dir \(workDir))")) }
+            }
+        }
+        if let cp = try? Shell.run("/usr/bin/cp", ["--version"]) { facts.append(("cp", String(cp.split(separator: "\n").first ?? ""))) }
+        if let rsync = try? Shell.run(Shell.which("rsync") ?? "/usr/bin/rsync", ["--version"]) {
+            facts.append(("rsync", String(rsync.split(separator: "\n").first ?? "")))
+        }
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+        facts.append(("load average at start", load))
+        return facts
+    }
+
+    private static func firstLine(of file: String, prefix: String) -> String? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.map(String.init)
+    }
+}
