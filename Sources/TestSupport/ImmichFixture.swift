@@ -46,6 +46,11 @@ public struct ImmichFixture: Sendable {
         public var relativeLocation: String
         /// What Immich stored; nil = the default form of the generation.
         public var storedPathOverride: String?
+        /// Immich's `checksumAlgorithm` (generation D only), e.g. "sha1-path" for an external
+        /// asset whose checksum is of its path; nil = "sha1".
+        public var checksumAlgorithm: String?
+        /// What Immich stored as `checksum` (hex); nil = the real SHA-1 of `content`.
+        public var checksumOverride: String?
 
         public init(id: String = UUID().uuidString.lowercased(), ownerID: String, originalFileName: String, content: Data,
                     modified: Date = Date(timeIntervalSince1970: 1_600_000_000), created: Date? = nil) {
@@ -164,7 +169,7 @@ public struct ImmichFixture: Sendable {
                         "\"fileModifiedAt\"", "\"localDateTime\"", "checksum", "\"isOffline\"", "\"deletedAt\"", "status"]
             var vals = [q(a.id), q(a.ownerID), q(a.originalFileName.lowercased().hasSuffix(".mp4") ? "VIDEO" : "IMAGE"),
                         q(storedPath(a, generation: generation)), q(a.originalFileName), ts(a.created), ts(a.modified), ts(a.created),
-                        "decode(md5(\(q(a.id))), 'hex')", a.offline ? "true" : "false",
+                        "decode(\(q(a.checksumOverride ?? SHA1.hex(of: a.content))), 'hex')", a.offline ? "true" : "false",
                         a.trashed ? ts(a.modified) : "NULL", q(a.trashed ? "trashed" : "active")]
             if generation == .a1 {
                 cols += ["\"isArchived\"", "\"isVisible\""]
@@ -175,7 +180,7 @@ public struct ImmichFixture: Sendable {
             }
             if generation == .d {
                 cols.append("\"checksumAlgorithm\"")
-                vals.append(q("sha1"))
+                vals.append(q(a.checksumAlgorithm ?? "sha1"))
             }
             sql += "INSERT INTO \(assetT) (\(cols.joined(separator: ", "))) VALUES (\(vals.joined(separator: ", ")));\n"
             sql += "INSERT INTO \(exifT) (\"assetId\", \"fileSizeInByte\") VALUES (\(q(a.id)), \(a.exifSize ? String(a.content.count) : "NULL"));\n"

@@ -7,7 +7,7 @@ struct ImmichExport: AsyncParsableCommand {
         commandName: "immich-export",
         abstract: "Export Immich albums into one readable folder per album and keep them in sync.",
         version: ExportCoreVersion.string,
-        subcommands: [RunCommand.self, CheckCommand.self, AgentCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, VerifyCommand.self, AgentCommand.self],
         defaultSubcommand: nil)
 }
 
