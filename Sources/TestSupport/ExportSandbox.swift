@@ -71,7 +71,7 @@ public final class ExportSandbox: @unchecked Sendable {
         var result: [String: Data] = [:]
         guard let e = FileManager.default.enumerator(atPath: exportDir) else { return result }
         while let rel = e.nextObject() as? String {
-            if rel.hasPrefix(ManifestStore.folderName) || rel == "progress.json" { continue }
+            if rel.hasPrefix(ManifestStore.folderName) || rel == "progress.json" || rel == "progress.json.tmp" { continue }
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: exportDir + "/" + rel, isDirectory: &isDir), !isDir.boolValue {
                 result[rel] = FileManager.default.contents(atPath: exportDir + "/" + rel)

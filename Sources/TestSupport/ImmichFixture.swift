@@ -46,6 +46,10 @@ public struct ImmichFixture: Sendable {
         public var relativeLocation: String
         /// What Immich stored; nil = the default form of the generation.
         public var storedPathOverride: String?
+        /// The motion video of a live photo (another asset of this fixture, usually hidden and in no album).
+        public var livePhotoVideoID: String?
+        /// An XMP sidecar written next to the original (`<location>.xmp`).
+        public var sidecarContent: Data?
         /// Immich's `checksumAlgorithm` (generation D only), e.g. "sha1-path" for an external
         /// asset whose checksum is of its path; nil = "sha1".
         public var checksumAlgorithm: String?
@@ -133,6 +137,7 @@ public struct ImmichFixture: Sendable {
             try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try asset.content.write(to: URL(fileURLWithPath: path))
             try fm.setAttributes([.modificationDate: asset.modified], ofItemAtPath: path)
+            if let sidecar = asset.sidecarContent { try sidecar.write(to: URL(fileURLWithPath: path + ".xmp")) }
         }
     }
 
@@ -178,11 +183,23 @@ public struct ImmichFixture: Sendable {
                 cols.append("visibility")
                 vals.append(q(a.visibility.rawValue))
             }
+            if let live = a.livePhotoVideoID {
+                cols.append("\"livePhotoVideoId\"")
+                vals.append(q(live))
+            }
+            let sidecarStored = a.sidecarContent == nil ? nil : storedPath(a, generation: generation) + ".xmp"
+            if let sidecarStored, generation != .c, generation != .d {
+                cols.append("\"sidecarPath\"")
+                vals.append(q(sidecarStored))
+            }
             if generation == .d {
                 cols.append("\"checksumAlgorithm\"")
                 vals.append(q(a.checksumAlgorithm ?? "sha1"))
             }
             sql += "INSERT INTO \(assetT) (\(cols.joined(separator: ", "))) VALUES (\(vals.joined(separator: ", ")));\n"
+            if let sidecarStored, generation == .c || generation == .d {
+                sql += "INSERT INTO asset_file (\"assetId\", type, path) VALUES (\(q(a.id)), 'sidecar', \(q(sidecarStored)));\n"
+            }
             sql += "INSERT INTO \(exifT) (\"assetId\", \"fileSizeInByte\") VALUES (\(q(a.id)), \(a.exifSize ? String(a.content.count) : "NULL"));\n"
         }
         for al in albums {

@@ -63,7 +63,7 @@ struct HTTPResult {
 func http(_ method: String, _ url: String) async throws -> HTTPResult {
     var request = URLRequest(url: URL(string: url)!)
     request.httpMethod = method
-    request.timeoutInterval = 10
+    request.timeoutInterval = 30
     let (data, response) = try await URLSession.shared.data(for: request)
     let http = response as! HTTPURLResponse
     return HTTPResult(status: http.statusCode, body: data, contentType: http.value(forHTTPHeaderField: "Content-Type"))

@@ -38,6 +38,9 @@ public final class Catalog: Sendable {
         }
         do {
             let schema = try await detectSchema(connection)
+            // The asset cursor is always read to the end: plan it for all rows (hash joins and one
+            // sort), not for the first 10 % (the default, which picks per-row index lookups).
+            _ = try await connection.query("SET cursor_tuple_fraction = 1.0")
             logger.info("Immich schema detected", metadata: [
                 "generation": "\(schema.generation.rawValue)", "immich_version": "\(schema.immichVersion ?? "unknown")",
             ])
@@ -74,7 +77,8 @@ public final class Catalog: Sendable {
         return (0..<rows.rowCount).map { row in
             CatalogAlbum(
                 id: rows.string(row, 0) ?? "", name: rows.string(row, 1) ?? "", ownerID: rows.string(row, 2),
-                assetCount: Int(rows.int64(row, 3) ?? 0), knownBytes: rows.int64(row, 4) ?? 0)
+                assetCount: Int(rows.int64(row, 3) ?? 0), knownBytes: rows.int64(row, 4) ?? 0,
+                ownerName: rows.string(row, 5), firstYear: rows.int64(row, 6).map { Int($0) })
         }
     }
 
@@ -84,10 +88,17 @@ public final class Catalog: Sendable {
             var batch: [CatalogAsset] = []
             batch.reserveCapacity(rows.rowCount)
             for row in 0..<rows.rowCount {
-                batch.append(CatalogAsset(
+                var asset = CatalogAsset(
                     albumID: rows.string(row, 0) ?? "", assetID: rows.string(row, 1) ?? "",
                     originalPath: rows.string(row, 2) ?? "", originalFileName: rows.string(row, 3) ?? "",
-                    modifiedMicros: rows.int64(row, 4), fileSize: rows.int64(row, 5), checksumHex: rows.string(row, 6)))
+                    modifiedMicros: rows.int64(row, 4), fileSize: rows.int64(row, 5), checksumHex: rows.string(row, 6))
+                asset.capturedMicros = rows.int64(row, 7)
+                if let livePath = rows.string(row, 8) {
+                    asset.livePhoto = .init(originalPath: livePath, originalFileName: rows.string(row, 9) ?? "",
+                                            modifiedMicros: rows.int64(row, 10))
+                }
+                asset.sidecarPath = rows.string(row, 11)
+                batch.append(asset)
             }
             return batch
         }

@@ -65,11 +65,58 @@ struct CatalogQueries: Sendable {
         SELECT al.id::text, al."albumName", \#(ownerExpression),
                (SELECT count(*) FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
                 WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere)),
-               \#(sizeSum)
+               \#(sizeSum),
+               \#(ownerName),
+               \#(firstYear)
         FROM "\#(t.album)" al
         WHERE \#(albumWhere)
         ORDER BY \#(schema.has(t.album, "createdAt") ? #"al."createdAt", "# : "")al.id
         """#
+    }
+
+    private var userTable: String { schema.generation == .a1 || schema.generation == .a2 ? "users" : "user" }
+
+    private var ownerName: String {
+        guard schema.columns[userTable]?.contains("name") == true else { return "NULL::text" }
+        return #"(SELECT u.name FROM "\#(userTable)" u WHERE u.id::text = \#(ownerExpression))"#
+    }
+
+    /// Capture time: Immich's local wall time when it has one, else the file's creation time.
+    private var capturedExpression: String? {
+        let local = schema.has(t.asset, "localDateTime"), created = schema.has(t.asset, "fileCreatedAt")
+        switch (local, created) {
+        case (true, true): return #"coalesce(a."localDateTime", a."fileCreatedAt")"#
+        case (true, false): return #"a."localDateTime""#
+        case (false, true): return #"a."fileCreatedAt""#
+        default: return nil
+        }
+    }
+
+    private var firstYear: String {
+        guard let captured = capturedExpression else { return "NULL::int" }
+        return #"""
+        (SELECT extract(year FROM min(\#(captured)))::int FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
+                 WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere))
+        """#
+    }
+
+    private var liveColumns: (select: String, join: String) {
+        guard selection.includeLivePhotos, schema.has(t.asset, "livePhotoVideoId") else {
+            return ("NULL::text, NULL::text, NULL::bigint", "")
+        }
+        let modified = schema.has(t.asset, "fileModifiedAt") ? #"floor(extract(epoch FROM lv."fileModifiedAt") * 1000000)::bigint"# : "NULL::bigint"
+        return (#"lv."originalPath", lv."originalFileName", \#(modified)"#,
+                #"LEFT JOIN "\#(t.asset)" lv ON lv.id = a."livePhotoVideoId""#)
+    }
+
+    /// Sidecars moved from asset."sidecarPath" to asset_file (type 'sidecar') in v2.4.
+    private var sidecarColumn: String {
+        guard selection.includeSidecars else { return "NULL::text" }
+        if schema.has(t.asset, "sidecarPath") { return #"nullif(a."sidecarPath", '')"# }
+        if schema.columns["asset_file"].map({ $0.isSuperset(of: ["assetId", "type", "path"]) }) == true {
+            return #"(SELECT f.path FROM asset_file f WHERE f."assetId" = a.id AND f.type::text = 'sidecar' LIMIT 1)"#
+        }
+        return "NULL::text"
     }
 
     /// Bytes of the album's exportable assets as far as Immich knows them (exif), for progress.
@@ -96,10 +143,14 @@ struct CatalogQueries: Sendable {
         let modified = schema.has(t.asset, "fileModifiedAt")
             ? #"floor(extract(epoch FROM a."fileModifiedAt") * 1000000)::bigint"# : "NULL::bigint"
         let created = schema.has(t.asset, "fileCreatedAt") ? #"a."fileCreatedAt", "# : ""
+        let captured = capturedExpression.map { #"floor(extract(epoch FROM \#($0)) * 1000000)::bigint"# } ?? "NULL::bigint"
+        let live = liveColumns
         return #"""
-        SELECT al.id::text, a.id::text, a."originalPath", a."originalFileName", \#(modified), \#(size), \#(checksum)
+        SELECT al.id::text, a.id::text, a."originalPath", a."originalFileName", \#(modified), \#(size), \#(checksum),
+               \#(captured), \#(live.select), \#(sidecarColumn)
         \#(fromAlbumAssets)
         \#(exifJoin)
+        \#(live.join)
         WHERE \#(albumWhere) AND \#(assetWhere)
         ORDER BY al.id, \#(created)a.id
         """#

@@ -4,7 +4,7 @@ public enum SchemaDetector {
     /// Tables whose columns matter for detection and for the optional filters.
     static let interestingTables = [
         "albums", "assets", "albums_assets_assets", "albums_shared_users_users", "exif",
-        "album", "asset", "album_asset", "album_user", "asset_exif", "version_history",
+        "album", "asset", "album_asset", "album_user", "asset_exif", "version_history", "users", "user", "asset_file",
     ]
 
     public static func detect(columns: [String: Set<String>]) -> Result<SchemaGeneration, CatalogError> {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the source file looks like right now (from one stat).
 public struct SourceState: Sendable, Equatable {
     public var size: Int64
@@ -87,6 +89,12 @@ public enum FilePlanner {
         public var mode: ExportMode
         /// Absolute folder path (symlink targets are relative to it).
         public var folderPath: String
+        /// `file_template`; nil = the original file name.
+        public var fileTemplate: NameTemplate? = nil
+        /// Collision keys already taken in this folder (companions are planned after their assets).
+        public var alreadyClaimed: Set<String> = []
+        /// Names are used exactly as given (companions derive theirs from their asset's).
+        public var namesAreFinal = false
 
         public init(albumID: String, candidates: [FileCandidate], listing: [String: TargetEntry],
                     owned: [String: Manifest.OwnedFile], ownedInFolder: [String: (albumID: String, assetID: String)],
@@ -121,7 +129,7 @@ public enum FilePlanner {
         var listingByKey: [String: TargetEntry] = [:]
         for entry in input.listing.values { listingByKey[NameSanitizer.collisionKey(entry.name)] = entry }
 
-        var claimed: Set<String> = []
+        var claimed: Set<String> = input.alreadyClaimed
         var nextSuffix: [String: Int] = [:]   // resume the +N search per name: linear for many duplicates
         var result = [PlannedFile?](repeating: nil, count: input.candidates.count)
 
@@ -141,7 +149,7 @@ public enum FilePlanner {
                 result[i] = PlannedFile(candidate: c, name: nil, action: .missingSource(c.sourceProblem ?? "source file not found"))
                 continue
             }
-            let preferred = NameSanitizer.fileName(c.asset.originalFileName)
+            let preferred = input.namesAreFinal ? c.asset.originalFileName : preferredName(c, input.fileTemplate)
             let preferredKey = NameSanitizer.collisionKey(preferred)
             var n = nextSuffix[preferredKey] ?? 0
             defer { nextSuffix[preferredKey] = n }
@@ -175,6 +183,13 @@ public enum FilePlanner {
             }
         }
         return result.map { $0! }
+    }
+
+    /// The sanitized name an asset wants before de-duplication.
+    static func preferredName(_ c: FileCandidate, _ template: NameTemplate?) -> String {
+        guard let template, template.source != "{original}" else { return NameSanitizer.fileName(c.asset.originalFileName) }
+        let date = c.asset.capturedMicros.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) }
+        return NameSanitizer.fileName(template.render(["original": c.asset.originalFileName], date: date))
     }
 
     private static func decideOwned(_ c: FileCandidate, onDisk: TargetEntry?, _ input: Input) -> FileAction {

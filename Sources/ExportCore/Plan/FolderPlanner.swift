@@ -7,18 +7,28 @@ public enum FolderPlanner {
         public var base: String
     }
 
+    /// The sanitized folder path an album wants before de-duplication ("/" separates levels).
+    public static func baseName(_ album: CatalogAlbum, _ template: NameTemplate?) -> String {
+        guard let template, template.source != "{album}" else { return NameSanitizer.folderName(album.name) }
+        return template.folderPath([
+            "album": album.name, "owner": album.ownerName ?? "Unknown owner",
+            "year": album.firstYear.map(String.init) ?? "Undated",
+        ], date: nil)
+    }
+
     /// Names under export_dir that an album folder may never take.
     public static let reservedTopLevel: Set<String> = ["progress.json", "progress.json.tmp"]
 
     /// - Parameter blocked: collision keys of entries in export_dir that are not usable as an album
     ///   folder (user files, symlinks).
-    public static func assign(albums: [CatalogAlbum], manifest: Manifest, blocked: Set<String>) -> [String: Assignment] {
+    public static func assign(albums: [CatalogAlbum], manifest: Manifest, blocked: Set<String>,
+                              template: NameTemplate? = nil) -> [String: Assignment] {
         var taken = blocked.union(reservedTopLevel.map(NameSanitizer.collisionKey))
         var result: [String: Assignment] = [:]
         var pending: [(id: String, base: String)] = []
 
         for album in albums {
-            let base = NameSanitizer.folderName(album.name)
+            let base = baseName(album, template)
             if let remembered = manifest.albums[album.id], remembered.base == base,
                !taken.contains(NameSanitizer.collisionKey(remembered.folder)) {
                 taken.insert(NameSanitizer.collisionKey(remembered.folder))

@@ -66,8 +66,11 @@ public struct NameTemplate: Sendable, Equatable {
 
     /// A folder template rendered into safe path components joined by "/".
     public func folderPath(_ values: [String: String], date: Date?) -> String {
-        let raw = render(values, date: date)
-        let components = raw.split(separator: "/", omittingEmptySubsequences: true).map { NameSanitizer.folderName(String($0)) }
+        // Values are made safe first: a "/" inside an album name must not create a level.
+        let raw = render(values.mapValues(NameSanitizer.folderName), date: date)
+        let components = raw.split(separator: "/", omittingEmptySubsequences: true)
+            .filter { !$0.allSatisfy { $0 == "." || $0 == " " } }
+            .map { NameSanitizer.folderName(String($0)) }
         return components.isEmpty ? NameSanitizer.folderName("") : components.joined(separator: "/")
     }
 

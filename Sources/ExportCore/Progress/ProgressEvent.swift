@@ -18,6 +18,8 @@ public enum ProgressEvent: Sendable {
     case fileStarted(path: String)
     case fileFinished(albumID: String, path: String, outcome: Outcome)
     case albumFinished(albumID: String)
+    /// Live-photo videos and sidecars found for an album: they add to the totals.
+    case extraFiles(albumID: String, count: Int)
     /// A file removed (or, in a dry run, that would be).
     case deleted(albumID: String?, path: String)
     case guardDecision(String?)

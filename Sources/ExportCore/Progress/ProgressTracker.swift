@@ -15,6 +15,8 @@ public final class ProgressTracker: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Milestones emitted so far, readable without the lock (a coalescing sink polls it).
+    private let milestones = Atomic<Int>(0)
 
     public init(initial: ProgressSnapshot = ProgressSnapshot()) {
         state = Mutex(State(snapshot: initial))
@@ -48,6 +50,10 @@ public final class ProgressTracker: Sendable {
         return stream
     }
 
+    /// Grows with every milestone (start, phase, end, …): lets a sink that is waiting out its
+    /// interval notice one at once.
+    public var milestoneCount: Int { milestones.load(ordering: .acquiring) }
+
     /// Ends every subscriber's stream (the agent's shutdown).
     public func finishSignals() {
         let subs = state.withLock { s in
@@ -63,6 +69,7 @@ public final class ProgressTracker: Sendable {
             let signal = Self.reduce(&s, event)
             return (Array(s.subscribers.values), signal)
         }
+        if signal == .milestone { milestones.add(1, ordering: .releasing) }
         for subscriber in subscribers { subscriber.yield(signal) }
     }
 
@@ -136,6 +143,10 @@ public final class ProgressTracker: Sendable {
             }
             let done = s.snapshot.copied + s.snapshot.skipped + s.snapshot.failed
             s.snapshot.percentCopied = s.snapshot.total > 0 ? min(100, Double(done) / Double(s.snapshot.total) * 100) : 0
+            return .tick
+        case let .extraFiles(albumID, count):
+            s.snapshot.total += count
+            if let i = s.albumIndex[albumID] { s.snapshot.albums[i].total += count }
             return .tick
         case let .albumFinished(albumID):
             if let i = s.albumIndex[albumID] { s.snapshot.albums[i].state = "done" }

@@ -11,7 +11,10 @@ extension ExportRun {
     /// What the blocking preparation of one album found.
     private struct Prepared: Sendable {
         var plan: [PlannedFile] = []
-        var createdFolder = false
+        /// Folder levels this run created (relative to export_dir), outermost first.
+        var createdFolders: [String] = []
+        /// Live-photo videos and sidecars planned next to their assets.
+        var companionCount = 0
         var folderError: String?
         var found = 0
     }
@@ -29,12 +32,22 @@ extension ExportRun {
         let ownedInFolder = manifest.ownedNames(inFolder: folder)
         let dryRun = self.dryRun
         let mode = config.exportMode
+        let exportDir = config.exportDir
+        let selection = config.selection
+        let fileTemplate = config.layout.fileTemplate == "{original}" ? nil : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders)
 
         let prepared = try await BlockingIO.run { () -> Prepared in
             var p = Prepared()
             var listing: [String: TargetEntry] = [:]
             do throws(SystemError) {
-                if !dryRun { p.createdFolder = try FileSystem.makeDirectory(folderPath) }
+                if !dryRun {
+                    // A template may nest folders ("{owner}/{album}"): create each level we need.
+                    var relative = ""
+                    for component in folder.split(separator: "/") {
+                        relative += (relative.isEmpty ? "" : "/") + component
+                        if try FileSystem.makeDirectory(exportDir + "/" + relative) { p.createdFolders.append(relative) }
+                    }
+                }
                 listing = try FileSystem.list(folderPath)
             } catch {
                 p.folderError = "album folder \(folder): \(error.reason)"
@@ -51,33 +64,52 @@ extension ExportRun {
             var candidates: [FileCandidate] = []
             candidates.reserveCapacity(assets.count)
             for asset in assets {
-                guard let local = mapper.localPath(for: asset.originalPath) else {
-                    candidates.append(FileCandidate(asset: asset, sourcePath: nil, source: nil,
-                        sourceProblem: "no path mapping for \(asset.originalPath) — add a path_map entry"))
-                    continue
+                let candidate = Self.candidate(for: asset, mapper: mapper)
+                if candidate.source != nil { p.found += 1 }
+                candidates.append(candidate)
+            }
+            var input = FilePlanner.Input(albumID: albumID, candidates: candidates, listing: listing,
+                                          owned: owned, ownedInFolder: ownedInFolder, mode: mode, folderPath: folderPath)
+            input.fileTemplate = fileTemplate
+            p.plan = FilePlanner.plan(input)
+
+            // Companions take their asset's final name: IMG_1.HEIC → IMG_1.MOV, IMG_1.HEIC.xmp.
+            var companions: [FileCandidate] = []
+            for planned in p.plan {
+                guard let name = planned.name else { continue }
+                let asset = planned.candidate.asset
+                if selection.includeLivePhotos, let live = asset.livePhoto {
+                    let ext = (live.originalFileName as NSString).pathExtension
+                    let base = (name as NSString).deletingPathExtension
+                    var video = CatalogAsset(albumID: albumID, assetID: asset.assetID + "#live", originalPath: live.originalPath,
+                                             originalFileName: ext.isEmpty ? base + ".mov" : base + "." + ext,
+                                             modifiedMicros: live.modifiedMicros, fileSize: nil)
+                    video.capturedMicros = asset.capturedMicros
+                    companions.append(Self.candidate(for: video, mapper: mapper))
                 }
-                do throws(SystemError) {
-                    let st = try FileSystem.statPath(local)
-                    guard st.isRegularFile else {
-                        candidates.append(FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "\(local) is not a regular file"))
-                        continue
-                    }
-                    p.found += 1
-                    candidates.append(FileCandidate(asset: asset, sourcePath: local, source: SourceState(size: st.size, mtime: st.mtime), sourceProblem: nil))
-                } catch {
-                    candidates.append(FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "source \(local): \(error.reason)"))
+                if selection.includeSidecars, let sidecar = asset.sidecarPath {
+                    let xmp = CatalogAsset(albumID: albumID, assetID: asset.assetID + "#xmp", originalPath: sidecar,
+                                           originalFileName: name + ".xmp", modifiedMicros: nil, fileSize: nil)
+                    companions.append(Self.candidate(for: xmp, mapper: mapper))
                 }
             }
-            p.plan = FilePlanner.plan(.init(albumID: albumID, candidates: candidates, listing: listing,
-                                            owned: owned, ownedInFolder: ownedInFolder, mode: mode, folderPath: folderPath))
+            if !companions.isEmpty {
+                var second = input
+                second.candidates = companions
+                second.alreadyClaimed = Set(p.plan.compactMap { $0.name.map(NameSanitizer.collisionKey) })
+                second.namesAreFinal = true
+                p.plan += FilePlanner.plan(second)
+                p.companionCount = companions.count
+            }
             return p
         }
 
         var outcome = AlbumOutcome(found: prepared.found)
-        if prepared.createdFolder {
-            manifest.createdFolders.insert(folder)
-            try store.recordFolderCreated(folder)
+        for created in prepared.createdFolders {
+            manifest.createdFolders.insert(created)
+            try store.recordFolderCreated(created)
         }
+        if prepared.companionCount > 0 { tracker.emit(.extraFiles(albumID: albumID, count: prepared.companionCount)) }
         if let folderError = prepared.folderError {
             logger.error("cannot use album folder", metadata: ["album": "\(albumName)", "error": "\(folderError)"])
             for planned in prepared.plan {
@@ -187,8 +219,31 @@ extension ExportRun {
             }
             while let (i, r) = try await group.next() { settle(i, r) }
         }
-        if !dryRun { FileSystem.syncDirectory(folderPath) }
+        if !dryRun {
+            FileSystem.syncDirectory(folderPath)
+            if config.layout.folderMtime, let newest = prepared.plan.compactMap({ $0.name == nil ? nil : $0.candidate.targetMtime }).max() {
+                var times = [timespec(tv_sec: time_t(newest), tv_nsec: 0), timespec(tv_sec: time_t(newest), tv_nsec: 0)]
+                utimensat(AT_FDCWD, folderPath, &times, 0)
+            }
+        }
         return outcome
+    }
+
+    /// Maps and stats one asset's source (blocking).
+    static func candidate(for asset: CatalogAsset, mapper: PathMapper) -> FileCandidate {
+        guard let local = mapper.localPath(for: asset.originalPath) else {
+            return FileCandidate(asset: asset, sourcePath: nil, source: nil,
+                                 sourceProblem: "no path mapping for \(asset.originalPath) — add a path_map entry")
+        }
+        do throws(SystemError) {
+            let st = try FileSystem.statPath(local)
+            guard st.isRegularFile else {
+                return FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "\(local) is not a regular file")
+            }
+            return FileCandidate(asset: asset, sourcePath: local, source: SourceState(size: st.size, mtime: st.mtime), sourceProblem: nil)
+        } catch {
+            return FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "source \(local): \(error.reason)")
+        }
     }
 
     private func markSeen(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ name: String) {

@@ -59,8 +59,19 @@ extension ExportRun {
             manifest.albums[albumID] = nil
             try store.recordAlbumRemoved(albumID)
         }
-        let inUse = Set(manifest.albums.values.map(\.folder))
-        for folder in manifest.createdFolders where !inUse.contains(folder) {
+        // A folder is in use when an album lives in it or below it (templates nest folders).
+        var inUse: Set<String> = []
+        for folder in manifest.albums.values.map(\.folder) {
+            var path = ""
+            for component in folder.split(separator: "/") {
+                path += (path.isEmpty ? "" : "/") + component
+                inUse.insert(path)
+            }
+        }
+        // Deepest first, so a parent is empty by the time its turn comes.
+        let removable = manifest.createdFolders.filter { !inUse.contains($0) }
+            .sorted { $0.split(separator: "/").count > $1.split(separator: "/").count }
+        for folder in removable {
             if FileSystem.removeEmptyDirectory(exportDir + "/" + folder) || !FileSystem.exists(exportDir + "/" + folder) {
                 manifest.createdFolders.remove(folder)
                 try store.recordFolderRemoved(folder)

@@ -85,7 +85,8 @@ public struct ExportRun: Sendable {
         let topLevel = (try? FileSystem.list(exportDir)) ?? [:]
         // A user's file or a symlink can never become an album folder; an existing real folder can.
         let blocked = Set(topLevel.values.filter { !$0.isDirectory }.map { NameSanitizer.collisionKey($0.name) })
-        let folders = FolderPlanner.assign(albums: albums, manifest: manifest, blocked: blocked)
+        let folderTemplate = try? NameTemplate(parsing: config.layout.folderTemplate, allowed: NameTemplate.folderPlaceholders)
+        let folders = FolderPlanner.assign(albums: albums, manifest: manifest, blocked: blocked, template: folderTemplate)
         tracker.emit(.catalog(albums: albums.map {
             ProgressSnapshot.AlbumProgress(id: $0.id, name: $0.name, folder: folders[$0.id]?.folder ?? "", total: $0.assetCount)
         }, bytesTotal: albums.reduce(0) { $0 + $1.knownBytes }))

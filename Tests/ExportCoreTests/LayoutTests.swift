@@ -1,0 +1,122 @@
+import ExportCore
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Templates, folder times, live photos and sidecars")
+struct LayoutTests {
+    @Test("folder_template {owner}/{album} nests folders; cleanup removes empty parents we made", arguments: [SchemaGeneration.a2, .d])
+    func ownerTemplate(generation: SchemaGeneration) async throws {
+        let lib = StandardLibrary()
+        try await withSandbox(generation, lib.fixture) { sandbox in
+            let result = await sandbox.run { $0.layout.folderTemplate = "{owner}/{album}" }
+            #expect(result.status == .complete)
+            let tree = sandbox.textTree()
+            #expect(tree["Alice/Holiday/beach.jpg"] != nil)
+            #expect(tree["Bob/Holiday/bob.mp4"] != nil)
+            #expect(tree["Alice/Family_ 2024_25/IMG_0001+1.JPG"] != nil)
+            // Bob's album goes away: Bob/Holiday and then Bob/ are removed.
+            var fixture = sandbox.fixture
+            fixture.albums.removeAll { $0.id == lib.holidayBob.id }
+            fixture.memberships.removeAll { $0.0 == lib.holidayBob.id }
+            try await sandbox.reload(fixture, writeFiles: false)
+            #expect(await sandbox.run { $0.layout.folderTemplate = "{owner}/{album}" }.snapshot.deleted == 1)
+            #expect(!FileManager.default.fileExists(atPath: sandbox.exportDir + "/Bob"))
+            #expect(FileManager.default.fileExists(atPath: sandbox.exportDir + "/Alice/Holiday"))
+        }
+    }
+
+    @Test("{year}/{album} uses the album's first asset; file_template with the capture date")
+    func yearAndDate() async throws {
+        var fixture = ImmichFixture()
+        let u = fixture.addUser("U")
+        let album = fixture.addAlbum("Trip", owner: u)
+        fixture.addAsset("a.jpg", owner: u, in: [album], modified: Date(timeIntervalSince1970: 1_500_000_000))  // 2017-07-14 02:40:00 UTC
+        fixture.addAsset("b.jpg", owner: u, in: [album], modified: Date(timeIntervalSince1970: 1_600_000_000))
+        try await withSandbox(.c, fixture) { sandbox in
+            let result = await sandbox.run {
+                $0.layout.folderTemplate = "{year}/{album}"
+                $0.layout.fileTemplate = "{date:%Y%m%d_%H%M%S}_{original}"
+            }
+            #expect(result.status == .complete)
+            let names = Set(sandbox.textTree().keys)
+            #expect(names == ["2017/Trip/20170714_024000_a.jpg", "2017/Trip/20200913_122640_b.jpg"])
+            // Stable: a second run skips.
+            let again = await sandbox.run {
+                $0.layout.folderTemplate = "{year}/{album}"
+                $0.layout.fileTemplate = "{date:%Y%m%d_%H%M%S}_{original}"
+            }
+            #expect(again.snapshot.skipped == 2)
+        }
+    }
+
+    @Test("folder_mtime sets the album folder's time to its newest asset")
+    func folderMtime() async throws {
+        let lib = StandardLibrary()
+        try await withSandbox(.d, lib.fixture) { sandbox in
+            _ = await sandbox.run { $0.layout.folderMtime = true }
+            let newest = lib.fixture.memberships.filter { $0.0 == lib.holiday.id }
+                .compactMap { m in lib.fixture.assets.first { $0.id == m.1 } }
+                .filter { !$0.trashed && !$0.offline && $0.visibility != .locked }
+                .map { Int64($0.modified.timeIntervalSince1970) }.max()
+            let folder = try FileSystem.statPath(sandbox.exportDir + "/Holiday")
+            #expect(folder.mtime == newest)
+        }
+    }
+
+    static func livePhotoLibrary() -> (ImmichFixture, ImmichFixture.Asset) {
+        var f = ImmichFixture()
+        let u = f.addUser("U")
+        let album = f.addAlbum("Live", owner: u)
+        var video = ImmichFixture.Asset(ownerID: u.id, originalFileName: "IMG_0042.MOV", content: Data("motion".utf8))
+        video.visibility = .hidden
+        f.assets.append(video)
+        var still = ImmichFixture.Asset(ownerID: u.id, originalFileName: "IMG_0042.HEIC", content: Data("still".utf8))
+        still.livePhotoVideoID = video.id
+        still.sidecarContent = Data("<x:xmpmeta/>".utf8)
+        f.assets.append(still)
+        f.add(still, to: album)
+        // A second still with the same name: its companions follow its +1 name.
+        var twin = ImmichFixture.Asset(ownerID: u.id, originalFileName: "IMG_0042.HEIC", content: Data("twin".utf8),
+                                       modified: Date(timeIntervalSince1970: 1_700_000_000))
+        twin.sidecarContent = Data("<x:twin/>".utf8)
+        f.assets.append(twin)
+        f.add(twin, to: album)
+        return (f, still)
+    }
+
+    @Test("live photo videos and XMP sidecars next to their still, in every schema generation",
+          arguments: SchemaGeneration.allCases)
+    func companions(generation: SchemaGeneration) async throws {
+        let (fixture, _) = Self.livePhotoLibrary()
+        try await withSandbox(generation, fixture) { sandbox in
+            let plain = await sandbox.run()
+            #expect(Set(sandbox.textTree().keys) == ["Live/IMG_0042.HEIC", "Live/IMG_0042+1.HEIC"])
+            #expect(plain.snapshot.total == 2)
+            let full = await sandbox.run {
+                $0.selection.includeLivePhotos = true
+                $0.selection.includeSidecars = true
+            }
+            #expect(full.status == .complete)
+            let tree = sandbox.textTree()
+            #expect(tree["Live/IMG_0042.MOV"] == "motion")
+            #expect(tree["Live/IMG_0042.HEIC.xmp"] == "<x:xmpmeta/>")
+            #expect(tree["Live/IMG_0042+1.HEIC.xmp"] == "<x:twin/>")
+            #expect(full.snapshot.total == 5)
+            #expect(full.snapshot.copied == 3)
+            // Turning the options off again removes exactly the extra files.
+            let off = await sandbox.run()
+            #expect(off.snapshot.deleted == 3)
+            #expect(Set(sandbox.textTree().keys) == ["Live/IMG_0042.HEIC", "Live/IMG_0042+1.HEIC"])
+        }
+    }
+
+    @Test("a bad template is a config error naming the key")
+    func badTemplate() {
+        #expect(throws: NameTemplate.ParseError.self) { try NameTemplate(parsing: "{albm}", allowed: NameTemplate.folderPlaceholders) }
+        #expect(throws: NameTemplate.ParseError.self) { try NameTemplate(parsing: "fixed", allowed: NameTemplate.folderPlaceholders) }
+        #expect(throws: NameTemplate.ParseError.self) { try NameTemplate(parsing: "{album", allowed: NameTemplate.folderPlaceholders) }
+        let t = try? NameTemplate(parsing: "../{album}/..", allowed: NameTemplate.folderPlaceholders)
+        #expect(t?.folderPath(["album": "x"], date: nil) == "x")   // ".." components vanish: nothing escapes export_dir
+    }
+}
