@@ -38,7 +38,22 @@ public enum NameSanitizer {
 
     /// Key under which two names collide on a case-insensitive share (SMB on Windows/macOS).
     public static func collisionKey(_ name: String) -> String {
-        name.precomposedStringWithCanonicalMapping.lowercased()
+        // Fast path for ASCII names (nearly all camera names): NFC changes nothing and lowercasing
+        // is per byte, so skip Foundation's normalisation (several µs and allocations per call).
+        var hasUpper = false
+        for byte in name.utf8 {
+            if byte >= 0x80 { return name.precomposedStringWithCanonicalMapping.lowercased() }
+            if byte >= 0x41 && byte <= 0x5A { hasUpper = true }
+        }
+        guard hasUpper else { return name }
+        return String(unsafeUninitializedCapacity: name.utf8.count) { out in
+            var i = 0
+            for byte in name.utf8 {
+                out[i] = byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte
+                i += 1
+            }
+            return i
+        }
     }
 
     // MARK: - Steps

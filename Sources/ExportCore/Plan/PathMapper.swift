@@ -23,11 +23,30 @@ public struct PathMapper: Sendable, Equatable {
             let prefix = mapping.from.hasSuffix("/") ? mapping.from : mapping.from + "/"
             guard storedPath.hasPrefix(prefix) else { continue }
             let rest = storedPath.dropFirst(prefix.count)
+            // Fast path, one allocation: nothing to normalise (no empty, "." or ".." component).
+            if Self.isPlain(rest.utf8) { return mapping.to + rest }
             let components = rest.split(separator: "/", omittingEmptySubsequences: true)
             if components.isEmpty || components.contains(where: { $0 == ".." || $0 == "." }) { return nil }
             return mapping.to + components.joined(separator: "/")
         }
         return nil
+    }
+
+    /// True when `path` is non-empty and has no empty, "." or ".." component.
+    private static func isPlain(_ path: Substring.UTF8View) -> Bool {
+        var length = 0   // bytes of the current component
+        var dots = 0     // bytes of the current component that are "."
+        for byte in path {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || dots == length && length <= 2 { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return length > 0 && !(dots == length && length <= 2)
     }
 
     private static func trimSlash(_ path: String) -> String {

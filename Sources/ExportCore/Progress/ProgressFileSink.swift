@@ -20,8 +20,15 @@ public struct ProgressFileSink: Sendable {
         var lastWrite = clock.now - interval
         for await signal in tracker.signals() {
             if signal == .tick, clock.now - lastWrite < interval {
-                // Coalesce: sleep out the rest of the interval; newer ticks replace this one.
-                try? await Task.sleep(for: interval - (clock.now - lastWrite))
+                // Coalesce: wait out the rest of the interval (newer ticks replace this one), but in
+                // short slices, so a milestone (the end of the run) is written at once instead of
+                // keeping the process alive for up to one interval.
+                let milestones = tracker.milestoneCount
+                while !Task.isCancelled, tracker.milestoneCount == milestones {
+                    let left = interval - (clock.now - lastWrite)
+                    if left <= .zero { break }
+                    try? await Task.sleep(for: min(left, .milliseconds(20)))
+                }
             }
             write(tracker.snapshot())
             lastWrite = clock.now

@@ -79,14 +79,20 @@ public enum FileSystem {
             throw SystemError("open folder", directory)
         }
         defer { closedir(dir) }
+        // fstatat relative to the open directory: no path string per entry, no path walk per lstat.
+        let fd = dirfd(dir)
         var result: [String: TargetEntry] = [:]
+        var st = stat()
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            let found = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
+                let cName = raw.bindMemory(to: CChar.self).baseAddress!
+                if cName[0] == 0x2E && (cName[1] == 0 || (cName[1] == 0x2E && cName[2] == 0)) { return nil }  // "." / ".."
+                guard fstatat(fd, cName, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+                return String(cString: cName)
             }
-            if name == "." || name == ".." { continue }
-            guard let st = try? lstatPath(directory + "/" + name) else { continue }
-            result[name] = TargetEntry(name: name, size: st.size, mtime: st.mtime, isRegularFile: st.isRegularFile, isDirectory: st.isDirectory)
+            guard let name = found else { continue }
+            let s = makeStat(st)
+            result[name] = TargetEntry(name: name, size: s.size, mtime: s.mtime, isRegularFile: s.isRegularFile, isDirectory: s.isDirectory)
         }
         return result
     }

@@ -29,47 +29,81 @@ public final class ManifestStore: @unchecked Sendable {
     /// Reads snapshot + journal. A missing store is an empty manifest (first run).
     public func load() throws -> Manifest {
         var manifest = Manifest()
-        if let data = FileManager.default.contents(atPath: snapshotPath) {
-            try apply(data, to: &manifest, source: snapshotPath)
-        }
-        if let data = FileManager.default.contents(atPath: journalPath) {
-            try apply(data, to: &manifest, source: journalPath)
-        }
+        try apply(snapshotPath, to: &manifest)
+        try apply(journalPath, to: &manifest)
         return manifest
     }
 
-    private func apply(_ data: Data, to manifest: inout Manifest, source: String) throws {
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ManifestError.corrupt(path: source, line: 0)
-        }
-        var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            lineNumber += 1
-            if line == Self.header { continue }
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            switch f.first {
-            case "A" where f.count == 4:
-                let files = manifest.albums[f[1]]?.files ?? [:]
-                manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
-            case "+" where f.count == 6:
-                guard let size = Int64(f[3]), let mtime = Int64(f[4]) else { throw ManifestError.corrupt(path: source, line: lineNumber) }
-                manifest.albums[f[1], default: .init(folder: "", base: "")].files[f[2]] = .init(name: f[5], size: size, mtime: mtime)
-            case "-" where f.count == 3:
-                manifest.albums[f[1]]?.files[f[2]] = nil
-            case "X" where f.count == 2:
-                manifest.albums[f[1]] = nil
-            case "D" where f.count == 2:
-                manifest.createdFolders.insert(f[1])
-            case "d" where f.count == 2:
-                manifest.createdFolders.remove(f[1])
-            default:
-                // A torn last line from a crash mid-append is expected; anything else is not.
-                if source == journalPath && lineNumber > 0 { continue }
-                throw ManifestError.corrupt(path: source, line: lineNumber)
+    /// Calls `body` with each non-empty line of the file (without its newline), reading in
+    /// chunks: memory stays at one chunk plus one line, whatever the manifest's size.
+    /// Returns false when the file does not exist or cannot be read.
+    private static func forEachLine(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+        defer { buffer.deallocate() }
+        var carry: [UInt8] = []   // a line split across two reads
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
             }
+            if n == 0 { break }
+            var start = 0
+            for i in 0..<n where buffer[i] == UInt8(ascii: "\n") {
+                if carry.isEmpty {
+                    if i > start { try body(UnsafeRawBufferPointer(rebasing: buffer[start..<i])) }
+                } else {
+                    carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<i]))
+                    try carry.withUnsafeBytes { try body($0) }
+                    carry.removeAll(keepingCapacity: true)
+                }
+                start = i + 1
+            }
+            if start < n { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<n])) }
+        }
+        if !carry.isEmpty { try carry.withUnsafeBytes { try body($0) } }
+        return true
+    }
+
+    private func apply(_ source: String, to manifest: inout Manifest) throws {
+        var lineNumber = 0
+        _ = try Self.forEachLine(source) { bytes in
+            guard let line = String(validating: bytes, as: UTF8.self) else {
+                throw ManifestError.corrupt(path: source, line: 0)
+            }
+            lineNumber += 1
+            try apply(line: line, number: lineNumber, to: &manifest, source: source)
         }
         // Albums whose folder line was lost keep files we cannot place: drop them (never delete blind).
         manifest.albums = manifest.albums.filter { !$0.value.folder.isEmpty }
+    }
+
+    private func apply(line: String, number lineNumber: Int, to manifest: inout Manifest, source: String) throws {
+        if line == Self.header { return }
+        let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        switch f.first {
+        case "A" where f.count == 4:
+            let files = manifest.albums[f[1]]?.files ?? [:]
+            manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
+        case "+" where f.count == 6:
+            guard let size = Int64(f[3]), let mtime = Int64(f[4]) else { throw ManifestError.corrupt(path: source, line: lineNumber) }
+            manifest.albums[f[1], default: .init(folder: "", base: "")].files[f[2]] = .init(name: f[5], size: size, mtime: mtime)
+        case "-" where f.count == 3:
+            manifest.albums[f[1]]?.files[f[2]] = nil
+        case "X" where f.count == 2:
+            manifest.albums[f[1]] = nil
+        case "D" where f.count == 2:
+            manifest.createdFolders.insert(f[1])
+        case "d" where f.count == 2:
+            manifest.createdFolders.remove(f[1])
+        default:
+            // A torn last line from a crash mid-append is expected; anything else is not.
+            if source == journalPath && lineNumber > 0 { return }
+            throw ManifestError.corrupt(path: source, line: lineNumber)
+        }
     }
 
     // MARK: Journal
@@ -109,15 +143,48 @@ public final class ManifestStore: @unchecked Sendable {
     /// Writes the whole manifest as the new snapshot (durably), then empties the journal.
     public func compact(_ manifest: Manifest) throws(SystemError) {
         try FileSystem.makeDirectory(directory)
-        var text = Self.header + "\n"
-        for folder in manifest.createdFolders.sorted() { text += "D\t\(folder)\n" }
-        for (albumID, entry) in manifest.albums.sorted(by: { $0.key < $1.key }) {
-            text += "A\t\(albumID)\t\(entry.folder)\t\(entry.base)\n"
-            for (assetID, file) in entry.files.sorted(by: { $0.key < $1.key }) {
-                text += "+\t\(albumID)\t\(assetID)\t\(file.size)\t\(file.mtime)\t\(file.name)\n"
+        // Streamed through a small buffer: the snapshot is never held in memory as a whole.
+        let temp = snapshotPath + ".tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw SystemError("write", temp) }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 16)
+        func flush() throws(SystemError) {
+            var offset = 0
+            while offset < buffer.count {
+                let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemError("write", temp)
+                }
+                offset += n
             }
+            buffer.removeAll(keepingCapacity: true)
         }
-        try FileSystem.writeAtomically(Data(text.utf8), to: snapshotPath, durable: true)
+        func add(_ line: String) throws(SystemError) {
+            buffer.append(contentsOf: line.utf8)
+            if buffer.count >= 1 << 16 { try flush() }
+        }
+        do throws(SystemError) {
+            try add(Self.header + "\n")
+            for folder in manifest.createdFolders.sorted() { try add("D\t\(folder)\n") }
+            for albumID in manifest.albums.keys.sorted() {
+                let entry = manifest.albums[albumID]!
+                try add("A\t\(albumID)\t\(entry.folder)\t\(entry.base)\n")
+                for assetID in entry.files.keys.sorted() {
+                    let file = entry.files[assetID]!
+                    try add("+\t\(albumID)\t\(assetID)\t\(file.size)\t\(file.mtime)\t\(file.name)\n")
+                }
+            }
+            try flush()
+            if fsync(fd) != 0 { throw SystemError("sync", temp) }
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        close(fd)
+        try FileSystem.rename(temp, snapshotPath)
         FileSystem.syncDirectory(directory)
         lock.lock(); defer { lock.unlock() }
         if journal >= 0 {

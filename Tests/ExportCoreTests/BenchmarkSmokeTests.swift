@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Runs `immich-export-bench --tiny` (built next to the tests) so the benchmark harness never
+/// rots. Checks that it produced its table and report; the figures themselves are not asserted.
+@Suite("benchmark harness smoke run")
+struct BenchmarkSmokeTests {
+    func sibling(_ name: String) -> String? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    @Test func tinyRunWritesTableAndReport() throws {
+        let bench = try #require(sibling("immich-export-bench"), "immich-export-bench not built next to the tests")
+        try #require(Shell.which("rsync") != nil, "rsync is not installed")
+        let dir = try Shell.makeTempDirectory("immich-export-bench-smoke")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let report = dir + "/benchmarks.md"
+        try "# Benchmarks\n\nkept text\n".write(toFile: report, atomically: true, encoding: .utf8)
+
+        let output = try Shell.run(bench, ["--tiny", "--output", report, "--work-dir", dir])
+
+        #expect(output.contains("immich-export min / median"))
+        #expect(output.contains("full export"))
+        #expect(output.contains("vs rsync -a"))
+        #expect(output.contains("peak RSS"))
+        #expect(output.contains("catalog, gen C"))
+        #expect(output.contains("catalog, gen D"))
+        #expect(output.contains("hardlink mode"))
+        let md = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(md.contains("kept text"))
+        #expect(md.contains("<!-- bench:results:begin -->"))
+        #expect(md.contains("| measure | immich-export min / median |"))
+        #expect(md.contains("kernel"))
+        // Generated data is gone; only the report is left in the folder.
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(left == ["benchmarks.md"])
+    }
+}
