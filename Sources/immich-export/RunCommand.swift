@@ -52,7 +52,7 @@ enum Summary {
         for f in s.failures.prefix(10) { Console.out("  failed: \(f.path): \(f.reason)") }
         if s.failed > 10 { Console.out("  … \(s.failed - 10) more failures in progress.json") }
         if s.dryRun {
-            for (title, list) in [("copy", s.preview.copy), ("update", s.preview.update), ("delete", s.preview.delete)] where list.count > 0 {
+            for (title, list) in [("copy", s.preview.copy), ("update", s.preview.update), ("delete", s.preview.delete), ("move folder", s.preview.move)] where list.count > 0 {
                 Console.out("would \(title) \(list.count):")
                 for p in list.paths.prefix(20) { Console.out("  \(p)") }
                 if list.count > 20 { Console.out("  … and \(list.count - 20) more") }

@@ -120,3 +120,38 @@ struct LayoutTests {
         #expect(t?.folderPath(["album": "x"], date: nil) == "x")   // ".." components vanish: nothing escapes export_dir
     }
 }
+
+@Suite("Album renamed in Immich")
+struct RenameTests {
+    @Test("its folder is moved, nothing is copied again or deleted; a dry run shows the move first")
+    func renameMoves() async throws {
+        let lib = StandardLibrary()
+        try await withSandbox(.c, lib.fixture) { sandbox in
+            _ = await sandbox.run()
+            var fixture = sandbox.fixture
+            fixture.albums[fixture.albums.firstIndex { $0.id == lib.holiday.id }!].name = "Holiday in Rome"
+            try await sandbox.reload(fixture, writeFiles: false)
+            let preview = await sandbox.run(dryRun: true)
+            #expect(preview.snapshot.preview.move.paths == ["Holiday → Holiday in Rome"])
+            #expect(preview.snapshot.copied == 0)
+            #expect(FileManager.default.fileExists(atPath: sandbox.exportDir + "/Holiday/beach.jpg"))
+
+            let result = await sandbox.run()
+            #expect(result.status == .complete)
+            #expect(result.snapshot.copied == 0)
+            #expect(result.snapshot.deleted == 0)
+            #expect(result.snapshot.skipped == 7)
+            let tree = sandbox.textTree()
+            #expect(tree["Holiday in Rome/beach.jpg"] != nil)
+            #expect(tree["Holiday/beach.jpg"] == nil)
+            // Bob's "Holiday" can now take the plain name on a later run? It keeps its own folder.
+            #expect(tree["Holiday+1/bob.mp4"] != nil)
+            // And the moved folder is still ours: removing the album removes it.
+            var gone = sandbox.fixture
+            gone.memberships.removeAll { $0.0 == lib.holiday.id }
+            try await sandbox.reload(gone, writeFiles: false)
+            #expect(await sandbox.run().snapshot.deleted == 3)
+            #expect(sandbox.textTree().keys.allSatisfy { !$0.hasPrefix("Holiday in Rome/") })
+        }
+    }
+}

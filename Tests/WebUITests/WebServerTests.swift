@@ -94,12 +94,12 @@ struct WebServerTests {
             let server = try await RunningServer.start(runner: runner, tracker: tracker)
             defer { Task { await server.stop() } }
             let out = sandbox.root + "/sse.txt"
-            let curl = try Shell.spawn(Shell.which("curl") ?? "/usr/bin/curl", ["-sN", "--max-time", "20", server.base + "api/events"], outputPath: out)
+            let curl = try Shell.spawn(Shell.which("curl") ?? "/usr/bin/curl", ["-sN", "--max-time", "90", server.base + "api/events"], outputPath: out)
             defer { kill(curl, SIGKILL); var s: Int32 = 0; waitpid(curl, &s, 0) }
             #expect(await eventually { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("\"status\":\"idle\"") })
             #expect(try await http("POST", server.base + "api/run").status == 202)
             await gate.release()
-            #expect(await eventually {
+            #expect(await eventually(timeout: .seconds(60)) {
                 let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
                 return text.contains("\"status\":\"complete\"")
             })

@@ -22,6 +22,8 @@ public enum ProgressEvent: Sendable {
     case extraFiles(albumID: String, count: Int)
     /// A file removed (or, in a dry run, that would be).
     case deleted(albumID: String?, path: String)
+    /// An album folder renamed with its album (or, in a dry run, that would be).
+    case folderMoved(from: String, to: String)
     case guardDecision(String?)
     case finished(status: ProgressSnapshot.Status, error: String?, at: Date)
 }

@@ -36,6 +36,19 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         public var copy = PathList()
         public var update = PathList()
         public var delete = PathList()
+        /// Album folders renamed with their album ("old → new").
+        public var move = PathList()
+
+        public init() {}
+
+        /// Tolerates documents written before a kind existed.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            copy = try c.decodeIfPresent(PathList.self, forKey: .copy) ?? PathList()
+            update = try c.decodeIfPresent(PathList.self, forKey: .update) ?? PathList()
+            delete = try c.decodeIfPresent(PathList.self, forKey: .delete) ?? PathList()
+            move = try c.decodeIfPresent(PathList.self, forKey: .move) ?? PathList()
+        }
     }
 
     public struct PathList: Codable, Sendable, Equatable {

@@ -156,6 +156,9 @@ public final class ProgressTracker: Sendable {
             if let albumID, let i = s.albumIndex[albumID] { s.snapshot.albums[i].deleted += 1 }
             s.snapshot.preview.delete.add(path)
             return .tick
+        case let .folderMoved(from, to):
+            s.snapshot.preview.move.add(from + " → " + to)
+            return .tick
         case let .guardDecision(reason):
             s.snapshot.guardReason = reason
             return .milestone

@@ -22,7 +22,7 @@ extension ExportRun {
     /// Syncs one album folder: prepare (stat sources, list folder, plan) off the cooperative pool,
     /// then copy with bounded concurrency, updating the manifest as files land.
     func syncAlbum(
-        albumID: String, albumName: String, folder: String, assets: [CatalogAsset], mapper: PathMapper,
+        albumID: String, albumName: String, folder: String, listFrom: String? = nil, assets: [CatalogAsset], mapper: PathMapper,
         manifest: inout Manifest, store: ManifestStore, logger: Logger
     ) async throws -> AlbumOutcome {
         tracker.emit(.albumStarted(albumID: albumID))
@@ -48,7 +48,8 @@ extension ExportRun {
                         if try FileSystem.makeDirectory(exportDir + "/" + relative) { p.createdFolders.append(relative) }
                     }
                 }
-                listing = try FileSystem.list(folderPath)
+                // A dry run of a renamed album looks at the folder that would be moved.
+                listing = try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath)
             } catch {
                 p.folderError = "album folder \(folder): \(error.reason)"
             }

@@ -97,6 +97,7 @@ public struct ExportRun: Sendable {
 
         // Folders that change owner or name: their old files become deletion candidates.
         var staleFiles: [(albumID: String, folder: String, assetID: String, file: Manifest.OwnedFile)] = []
+        var dryRunListing: [String: String] = [:]
         for album in albums {
             guard let assignment = folders[album.id] else { continue }
             if let previous = manifest.albums[album.id], previous.folder == assignment.folder {
@@ -107,6 +108,19 @@ public struct ExportRun: Sendable {
                 continue
             }
             if let previous = manifest.albums[album.id] {
+                // Renamed in Immich: move our folder instead of copying everything again.
+                if canMove(previous.folder, to: assignment.folder, manifest: manifest, folders: folders) {
+                    if !dryRun {
+                        try moveFolder(previous.folder, to: assignment.folder, manifest: &manifest, store: store)
+                        try store.recordAlbum(album.id, folder: assignment.folder, base: assignment.base)
+                    }
+                    if dryRun { dryRunListing[assignment.folder] = previous.folder }  // still at the old place
+                    manifest.albums[album.id]!.folder = assignment.folder
+                    manifest.albums[album.id]!.base = assignment.base
+                    tracker.emit(.folderMoved(from: previous.folder, to: assignment.folder))
+                    logger.info("album renamed: folder moved", metadata: ["from": "\(previous.folder)", "to": "\(assignment.folder)"])
+                    continue
+                }
                 for (assetID, file) in previous.files { staleFiles.append((album.id, previous.folder, assetID, file)) }
             }
             manifest.albums[album.id] = .init(folder: assignment.folder, base: assignment.base)
@@ -131,6 +145,7 @@ public struct ExportRun: Sendable {
             }
             let result = try await syncAlbum(
                 albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
+                listFrom: dryRunListing[assignment.folder],
                 assets: pending, mapper: mapper, manifest: &manifest, store: store, logger: logger)
             found += result.found
             expected += pending.count
@@ -175,6 +190,33 @@ public struct ExportRun: Sendable {
         }
         try compact(store, manifest)
         return (dryRun ? .dryRun : .complete, nil)
+    }
+
+    /// A folder may move with its album when we created it, nobody else is assigned to it, and the
+    /// new name is free on disk.
+    private func canMove(_ old: String, to new: String, manifest: Manifest, folders: [String: FolderPlanner.Assignment]) -> Bool {
+        guard manifest.createdFolders.contains(old), old != new,
+              !folders.values.contains(where: { $0.folder == old }),
+              !new.hasPrefix(old + "/"), !old.hasPrefix(new + "/") else { return false }
+        guard let st = try? FileSystem.lstatPath(config.exportDir + "/" + old), st.isDirectory else { return false }
+        return !FileSystem.exists(config.exportDir + "/" + new)
+    }
+
+    private func moveFolder(_ old: String, to new: String, manifest: inout Manifest, store: ManifestStore) throws {
+        // Parents of a nested target ("{owner}/{album}") first.
+        var relative = ""
+        for component in new.split(separator: "/").dropLast() {
+            relative += (relative.isEmpty ? "" : "/") + component
+            if try FileSystem.makeDirectory(config.exportDir + "/" + relative) {
+                manifest.createdFolders.insert(relative)
+                try store.recordFolderCreated(relative)
+            }
+        }
+        try FileSystem.rename(config.exportDir + "/" + old, config.exportDir + "/" + new)
+        manifest.createdFolders.remove(old)
+        manifest.createdFolders.insert(new)
+        try store.recordFolderCreated(new)
+        try store.recordFolderRemoved(old)
     }
 
     private func compact(_ store: ManifestStore, _ manifest: Manifest) throws {

@@ -95,7 +95,7 @@ function renderPreview(doc) {
   if (card.hidden) return;
   const box = document.createElement("div");
   box.className = "preview-list";
-  for (const [kind, title] of [["copy", "Would copy"], ["update", "Would update"], ["delete", "Would delete"]]) {
+  for (const [kind, title] of [["copy", "Would copy"], ["update", "Would update"], ["delete", "Would delete"], ["move", "Would move (album renamed)"]]) {
     const list = p[kind] || { count: 0, paths: [] };
     const h = document.createElement("h3");
     h.textContent = `${title}: ${fmtInt(list.count)}`;
