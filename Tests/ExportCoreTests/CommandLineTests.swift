@@ -3,40 +3,10 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Runs the real `immich-export` binary built next to the tests.
-func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var dir = testBinary.deletingLastPathComponent()
-    while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("immich-export").path) {
-        dir = dir.deletingLastPathComponent()
-    }
-    let binary = dir.appendingPathComponent("immich-export").path
-    do {
-        return (0, try Shell.run(binary, arguments))
-    } catch let failure as Shell.Failure {
-        return (failure.status, failure.output)
-    }
-}
-
 @Suite("immich-export command line")
 struct CommandLineTests {
     func writeConfig(_ sandbox: ExportSandbox, extra: String = "", password: String? = nil) throws -> String {
-        let c = sandbox.databaseConfiguration
-        let yaml = """
-            export_dir: \(sandbox.exportDir)
-            assets_root: \(sandbox.assetsRoot)
-            db_host: \(c.host)
-            db_port: \(c.port)
-            db_name: \(c.database)
-            db_user: \(c.user)
-            db_pass: "\(password ?? c.password!)"
-            min_found_abs: 1
-            db_max_retries: 0
-            \(extra)
-            """
-        let path = sandbox.root + "/config.yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try CLIConfig.write(sandbox, extra: extra, password: password)
     }
 
     @Test("run exits 0 and prints a summary; the password never appears")

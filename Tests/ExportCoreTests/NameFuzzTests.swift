@@ -1,6 +1,7 @@
 import ExportCore
 import Foundation
 import Testing
+import TestSupport
 
 /// Property-based checks of the naming rules over generated hostile names (seeded, replayable).
 @Suite("Naming fuzz: ≥ 10k generated names")
@@ -13,7 +14,7 @@ struct NameFuzzTests {
         String(repeating: "a", count: 100), String(repeating: "ü", count: 90), String(repeating: "😀", count: 40),
     ]
 
-    static func randomName(_ g: inout SplitMix64) -> String {
+    static func randomName(_ g: inout SeededRandom) -> String {
         let count = Int(g.next() % 8)
         var s = ""
         for _ in 0..<count { s += pieces[Int(g.next() % UInt64(pieces.count))] }
@@ -37,7 +38,7 @@ struct NameFuzzTests {
 
     @Test("12k album names: safe, distinct on a case-insensitive share, stable across runs")
     func albums() {
-        var g = SplitMix64(seed: 42)
+        var g = SeededRandom(seed: 42)
         let albums = (0..<12_000).map { i in CatalogAlbum(id: "album-\(i)", name: Self.randomName(&g), ownerID: nil, assetCount: 1) }
         let first = FolderPlanner.assign(albums: albums, manifest: Manifest(), blocked: [])
         #expect(first.count == albums.count)
@@ -60,7 +61,7 @@ struct NameFuzzTests {
 
     @Test("12k file names in shared albums: safe, distinct, never escaping the folder")
     func files() {
-        var g = SplitMix64(seed: 7)
+        var g = SeededRandom(seed: 7)
         var total = 0
         for albumIndex in 0..<60 {
             let candidates = (0..<200).map { i in

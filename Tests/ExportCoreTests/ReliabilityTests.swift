@@ -50,7 +50,7 @@ struct ReliabilityTests {
             let expected = Set(reference.exportedTree().keys)
 
             let config = try CLIConfig.write(sandbox)
-            var generator = SplitMix64(seed: 0x1A2B_3C4D)
+            var generator = SeededRandom(seed: 0x1A2B_3C4D)
             var kills = 0
             var survivedIntact = 0
             for round in 0..<20 {
@@ -235,66 +235,6 @@ func eventuallyFast(_ condition: () -> Bool) async -> Bool {
         try? await Task.sleep(for: .milliseconds(2))
     }
     return false
-}
-
-/// Thread-safe counter for fault injection.
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func increment() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        value += 1
-        return value
-    }
-}
-
-/// Deterministic pseudo-random numbers, so a failing fuzz or fault case can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-enum CLIConfig {
-    static var binary: String {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = testBinary.deletingLastPathComponent()
-        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("immich-export").path) {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("immich-export").path
-    }
-
-    static func write(_ sandbox: ExportSandbox, extra: String = "", password: String? = nil) throws -> String {
-        let c = sandbox.databaseConfiguration
-        let yaml = """
-            export_dir: \(sandbox.exportDir)
-            assets_root: \(sandbox.assetsRoot)
-            db_host: \(c.host)
-            db_port: \(c.port)
-            db_name: \(c.database)
-            db_user: \(c.user)
-            db_pass: "\(password ?? c.password!)"
-            min_found_abs: 1
-            db_max_retries: 0
-            \(extra)
-            """
-        let path = sandbox.root + "/config-\(UUID().uuidString.prefix(6)).yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o644)
-        return path
-    }
-
-    static func run(_ arguments: [String], asUnprivileged: Bool) throws -> (status: Int32, output: String) {
-        let (exe, args) = asUnprivileged ? ("/usr/sbin/runuser", ["-u", "postgres", "--", binary] + arguments) : (binary, arguments)
-        do { return (0, try Shell.run(exe, args)) } catch let f as Shell.Failure { return (f.status, f.output) }
-    }
 }
 
 extension ExportSandbox {

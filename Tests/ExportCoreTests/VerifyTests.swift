@@ -16,22 +16,7 @@ struct VerifyTests {
     }
 
     func writeConfig(_ sandbox: ExportSandbox) throws -> String {
-        let c = sandbox.databaseConfiguration
-        let yaml = """
-            export_dir: \(sandbox.exportDir)
-            assets_root: \(sandbox.assetsRoot)
-            db_host: \(c.host)
-            db_port: \(c.port)
-            db_name: \(c.database)
-            db_user: \(c.user)
-            db_pass: "\(c.password!)"
-            min_found_abs: 1
-            db_max_retries: 0
-            log_level: error
-            """
-        let path = sandbox.root + "/config.yaml"
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try CLIConfig.write(sandbox, extra: "log_level: error")
     }
 
     /// Changes one byte in place, keeping the size and restoring the modification time.

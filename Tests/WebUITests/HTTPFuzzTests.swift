@@ -5,6 +5,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 import WebUI
 
 @Suite("Malformed HTTP input never crashes the server")
@@ -45,27 +46,5 @@ struct HTTPFuzzTests {
         #expect(health.status == 200)
         // Path tricks never serve files from outside the page's resources.
         #expect(try await http("GET", server.base + "..%2f..%2fetc/passwd").text.contains("root:") == false)
-    }
-}
-
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func increment() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        value += 1
-        return value
-    }
-}
-
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
