@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ExportCore
 import Foundation
 import Testing
@@ -29,7 +32,12 @@ struct ExportRunTests {
     func rerunSkips(generation: SchemaGeneration) async throws {
         try await withSandbox(generation, StandardLibrary().fixture) { sandbox in
             _ = await sandbox.run()
+            let manifestPath = sandbox.exportDir + "/.immich-export/manifest.tsv"
+            var before = stat(), after = stat()
+            stat(manifestPath, &before)
             let second = await sandbox.run()
+            stat(manifestPath, &after)
+            #expect(before.st_ino == after.st_ino, "a run that changed nothing must not rewrite the ownership record")
             #expect(second.status == .complete)
             #expect(second.snapshot.copied == 0)
             #expect(second.snapshot.skipped == 7)

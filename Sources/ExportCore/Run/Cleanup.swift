@@ -26,6 +26,7 @@ extension ExportRun {
                 let relative = c.folder + "/" + c.file.name
                 let path = exportDir + "/" + relative
                 guard let st = try? FileSystem.lstatPath(path) else {
+                    if !dryRun { try? store.recordRemoval(albumID: c.albumID, assetID: c.assetID) }
                     removed.append((c.albumID, c.assetID, c.folder))  // already gone: just forget it
                     continue
                 }

@@ -17,6 +17,9 @@ public final class ManifestStore: @unchecked Sendable {
 
     public let directory: String
     private var journal: Int32 = -1
+    /// Something changed since the snapshot (a journal line now or left by an earlier run):
+    /// a run that changed nothing skips rewriting the whole snapshot.
+    private var changed = false
     private let lock = NSLock()
 
     public init(exportDir: String) {
@@ -31,6 +34,11 @@ public final class ManifestStore: @unchecked Sendable {
         var manifest = Manifest()
         try apply(snapshotPath, to: &manifest)
         try apply(journalPath, to: &manifest)
+        var st = stat()
+        let journalSize = stat(journalPath, &st) == 0 ? Int64(st.st_size) : 0
+        lock.lock()
+        changed = changed || journalSize > 0
+        lock.unlock()
         return manifest
     }
 
@@ -138,10 +146,15 @@ public final class ManifestStore: @unchecked Sendable {
         var bytes = Array(line.utf8)
         let n = bytes.withUnsafeMutableBytes { write(journal, $0.baseAddress, $0.count) }
         if n != bytes.count { throw SystemError("append", journalPath) }
+        changed = true
     }
 
     /// Writes the whole manifest as the new snapshot (durably), then empties the journal.
     public func compact(_ manifest: Manifest) throws(SystemError) {
+        lock.lock()
+        let needed = changed || !FileSystem.exists(snapshotPath)
+        lock.unlock()
+        guard needed else { return }
         try FileSystem.makeDirectory(directory)
         // Streamed through a small buffer: the snapshot is never held in memory as a whole.
         let temp = snapshotPath + ".tmp"
@@ -187,6 +200,7 @@ public final class ManifestStore: @unchecked Sendable {
         try FileSystem.rename(temp, snapshotPath)
         FileSystem.syncDirectory(directory)
         lock.lock(); defer { lock.unlock() }
+        changed = false
         if journal >= 0 {
             ftruncate(journal, 0)
         } else {
