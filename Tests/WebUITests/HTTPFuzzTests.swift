@@ -1,6 +1,7 @@
 import Agent
 import ExportCore
 import Foundation
+import Logging
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -17,7 +18,7 @@ struct HTTPFuzzTests {
         let runner = Runner(body: { _, _ in
             _ = runs.increment()
             return RunResult(status: .complete, snapshot: ProgressSnapshot())
-        }, logger: .init(label: "t"))
+        }, logger: { var l = Logger(label: "t"); l.logLevel = .warning; return l }())
         let server = try await RunningServer.start(runner: runner, tracker: tracker)
         defer { Task { await server.stop() } }
         var g = SeededRandom(seed: 99)
