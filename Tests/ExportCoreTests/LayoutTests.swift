@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ExportCore
 import Foundation
 import Testing
@@ -152,6 +155,44 @@ struct RenameTests {
             try await sandbox.reload(gone, writeFiles: false)
             #expect(await sandbox.run().snapshot.deleted == 3)
             #expect(sandbox.textTree().keys.allSatisfy { !$0.hasPrefix("Holiday in Rome/") })
+        }
+    }
+}
+
+@Suite("Asset moved between albums")
+struct MovedAssetTests {
+    @Test("it is re-linked from the old album's export, not copied again from the library")
+    func moved() async throws {
+        var f = ImmichFixture()
+        let u = f.addUser("U")
+        // Album ids fix the processing order: the old album is settled before the new one.
+        let from = ImmichFixture.Album(id: "00000000-0000-4000-8000-000000000001", name: "Inbox", ownerID: u.id)
+        let to = ImmichFixture.Album(id: "00000000-0000-4000-8000-000000000002", name: "Best", ownerID: u.id)
+        f.albums = [from, to]
+        let photo = f.addAsset("keeper.jpg", owner: u, content: String(repeating: "k", count: 50_000), in: [from])
+        f.addAsset("other.jpg", owner: u, in: [from])
+        f.addAsset("stays.jpg", owner: u, in: [to])
+        try await withSandbox(.d, f) { sandbox in
+            _ = await sandbox.run()
+            let oldPath = sandbox.exportDir + "/Inbox/keeper.jpg"
+            var before = stat()
+            stat(oldPath, &before)
+            var moved = sandbox.fixture
+            moved.remove(assetID: photo.id, fromAlbum: from.id)
+            moved.memberships.append((to.id, photo.id))
+            try await sandbox.reload(moved, writeFiles: false)
+            let result = await sandbox.run()
+            #expect(result.status == .complete)
+            #expect(result.snapshot.copied == 1)
+            #expect(result.snapshot.bytesCopied == 0)        // nothing read from the library again
+            #expect(result.snapshot.deleted == 1)            // the old name
+            var after = stat()
+            stat(sandbox.exportDir + "/Best/keeper.jpg", &after)
+            #expect(after.st_ino == before.st_ino)
+            #expect(after.st_nlink == 1)
+            #expect(!FileManager.default.fileExists(atPath: oldPath))
+            #expect(sandbox.textTree()["Best/keeper.jpg"] == String(repeating: "k", count: 50_000))
+            #expect(await sandbox.run().snapshot.skipped == 3)
         }
     }
 }

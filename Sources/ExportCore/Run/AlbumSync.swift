@@ -23,7 +23,8 @@ extension ExportRun {
     /// then copy with bounded concurrency, updating the manifest as files land.
     func syncAlbum(
         albumID: String, albumName: String, folder: String, listFrom: String? = nil, assets: [CatalogAsset], mapper: PathMapper,
-        manifest: inout Manifest, store: ManifestStore, logger: Logger
+        manifest: inout Manifest, store: ManifestStore, logger: Logger,
+        settledAlbum: (String) -> Bool = { _ in false }
     ) async throws -> AlbumOutcome {
         tracker.emit(.albumStarted(albumID: albumID))
         defer { tracker.emit(.albumFinished(albumID: albumID)) }
@@ -199,13 +200,16 @@ extension ExportRun {
                     let mtime = planned.candidate.targetMtime ?? 0
                     let assetID = asset.assetID
                     let sourceState = planned.candidate.source ?? SourceState(size: 0, mtime: mtime)
+                    let donor = (mode == .copy || mode == .reflink)
+                        ? Self.movedFrom(assetID: assetID, otherThan: albumID, manifest: manifest, settled: settledAlbum, exportDir: exportDir)
+                        : nil
                     let expectedSHA1 = verify ? asset.checksumHex : nil
                     group.addTask {
                         let result = try await BlockingIO.run { () -> Result<FilePlacer.Placed, SystemError> in
                             Result { () throws(SystemError) -> FilePlacer.Placed in
                                 try FilePlacer.place(
                                     mode: mode, source: source, sourceState: sourceState, folder: folderPath, name: name,
-                                    assetMtime: mtime, expectedSHA1: expectedSHA1,
+                                    assetMtime: mtime, expectedSHA1: expectedSHA1, movedFrom: donor,
                                     beforeRename: { size, recordedMtime throws(SystemError) in
                                         try store.recordFile(albumID: albumID, assetID: assetID,
                                                              .init(name: name, size: size, mtime: recordedMtime))
@@ -228,6 +232,18 @@ extension ExportRun {
             }
         }
         return outcome
+    }
+
+    /// An export of the same asset that has left its (already processed) album: the new file can
+    /// be that file under a second name instead of a fresh copy; the old name is cleaned up later.
+    static func movedFrom(assetID: String, otherThan albumID: String, manifest: Manifest,
+                          settled: (String) -> Bool, exportDir: String) -> FilePlacer.Donor? {
+        for (otherID, entry) in manifest.albums where otherID != albumID && settled(otherID) {
+            if let file = entry.files[assetID], !file.seen {
+                return FilePlacer.Donor(path: exportDir + "/" + entry.folder + "/" + file.name, size: file.size, mtime: file.mtime)
+            }
+        }
+        return nil
     }
 
     /// Maps and stats one asset's source (blocking).

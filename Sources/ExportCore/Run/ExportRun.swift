@@ -136,6 +136,8 @@ public struct ExportRun: Sendable {
 
         var pending: [CatalogAsset] = []
         var currentAlbum: String?
+        // Albums whose files are final for this run: an unseen file there has left its album.
+        var processedAlbums: Set<String> = []
         func flush() async throws {
             guard let albumID = currentAlbum, !pending.isEmpty else { return }
             defer { pending.removeAll(keepingCapacity: true) }
@@ -146,7 +148,9 @@ public struct ExportRun: Sendable {
             let result = try await syncAlbum(
                 albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
                 listFrom: dryRunListing[assignment.folder],
-                assets: pending, mapper: mapper, manifest: &manifest, store: store, logger: logger)
+                assets: pending, mapper: mapper, manifest: &manifest, store: store, logger: logger,
+                settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
+            processedAlbums.insert(albumID)
             found += result.found
             expected += pending.count
             if let f = result.fatal { fatal = f }

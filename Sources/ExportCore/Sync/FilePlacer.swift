@@ -23,10 +23,14 @@ public enum FilePlacer {
 
     public static func place(
         mode: ExportMode, source: String, sourceState: SourceState, folder: String, name: String, assetMtime: Int64,
-        expectedSHA1: String? = nil,
+        expectedSHA1: String? = nil, movedFrom donor: Donor? = nil,
         beforeRename: (_ size: Int64, _ mtime: Int64) throws(SystemError) -> Void,
         shouldStop: @escaping () -> Bool
     ) throws(SystemError) -> Placed {
+        if let donor, let placed = try relink(donor, sourceState: sourceState, folder: folder, name: name,
+                                              mtime: assetMtime, beforeRename) {
+            return placed
+        }
         switch mode {
         case .copy:
             return try copy(source, folder, name, mtime: assetMtime, expectedSHA1, beforeRename, shouldStop)
@@ -113,6 +117,34 @@ public enum FilePlacer {
             throw error
         }
         return Placed(bytesWritten: 0, size: Int64(st.st_size), mtime: mtime)
+    }
+
+    /// A file we exported earlier for the same asset, recorded with this size and mtime.
+    public struct Donor: Sendable, Equatable {
+        public var path: String
+        public var size: Int64
+        public var mtime: Int64
+    }
+
+    /// Asset moved between albums: give our earlier export a second name (it loses the old one in
+    /// cleanup) — nothing is read from the library again. nil when the donor no longer fits.
+    private static func relink(
+        _ donor: Donor, sourceState: SourceState, folder: String, name: String, mtime: Int64,
+        _ beforeRename: (Int64, Int64) throws(SystemError) -> Void
+    ) throws(SystemError) -> Placed? {
+        guard donor.size == sourceState.size, donor.mtime == mtime,
+              let st = try? FileSystem.lstatPath(donor.path), st.isRegularFile, st.size == donor.size, st.mtime == donor.mtime
+        else { return nil }
+        let temp = tempPath(folder)
+        guard link(donor.path, temp) == 0 else { return nil }
+        do throws(SystemError) {
+            try beforeRename(donor.size, donor.mtime)
+            try FileSystem.rename(temp, folder + "/" + name)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+        return Placed(bytesWritten: 0, size: donor.size, mtime: donor.mtime)
     }
 
     /// Where a symlink points, or nil for anything else.
