@@ -59,16 +59,25 @@ struct CatalogQueries: Sendable {
         """#
     }
 
-    /// Every exportable album with the number of its exportable assets.
+    /// Every exportable album with the number, bytes and first year of its exportable assets.
+    /// One grouped pass over the album×asset join (per-album subqueries took seconds at 100k rows).
     var albums: String {
-        #"""
+        let hasExif = schema.columns[t.exif].map { $0.isSuperset(of: ["assetId", "fileSizeInByte"]) } == true
+        let exifJoin = hasExif ? #"LEFT JOIN "\#(t.exif)" e ON e."assetId" = a.id"# : ""
+        let bytes = hasExif ? #"coalesce(sum(e."fileSizeInByte"), 0)::bigint"# : "0::bigint"
+        let year = capturedExpression.map { "extract(year FROM min(\($0)))::int" } ?? "NULL::int"
+        return #"""
+        WITH stats AS (
+            SELECT j."\#(t.joinAlbum)" AS album_id, count(*) AS entries, \#(bytes) AS bytes, \#(year) AS first_year
+            FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
+            \#(exifJoin)
+            WHERE \#(assetWhere)
+            GROUP BY j."\#(t.joinAlbum)"
+        )
         SELECT al.id::text, al."albumName", \#(ownerExpression),
-               (SELECT count(*) FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
-                WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere)),
-               \#(sizeSum),
-               \#(ownerName),
-               \#(firstYear)
+               coalesce(s.entries, 0), coalesce(s.bytes, 0), \#(ownerName), s.first_year
         FROM "\#(t.album)" al
+        LEFT JOIN stats s ON s.album_id = al.id
         WHERE \#(albumWhere)
         ORDER BY \#(schema.has(t.album, "createdAt") ? #"al."createdAt", "# : "")al.id
         """#
@@ -92,13 +101,6 @@ struct CatalogQueries: Sendable {
         }
     }
 
-    private var firstYear: String {
-        guard let captured = capturedExpression else { return "NULL::int" }
-        return #"""
-        (SELECT extract(year FROM min(\#(captured)))::int FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
-                 WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere))
-        """#
-    }
 
     private var liveColumns: (select: String, join: String) {
         guard selection.includeLivePhotos, schema.has(t.asset, "livePhotoVideoId") else {
@@ -119,16 +121,6 @@ struct CatalogQueries: Sendable {
         return "NULL::text"
     }
 
-    /// Bytes of the album's exportable assets as far as Immich knows them (exif), for progress.
-    private var sizeSum: String {
-        guard schema.columns[t.exif]?.contains("fileSizeInByte") == true, schema.columns[t.exif]?.contains("assetId") == true else {
-            return "0::bigint"
-        }
-        return #"""
-        (SELECT coalesce(sum(e."fileSizeInByte"), 0)::bigint FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
-                 JOIN "\#(t.exif)" e ON e."assetId" = a.id WHERE j."\#(t.joinAlbum)" = al.id AND \#(assetWhere))
-        """#
-    }
 
     /// Album×asset rows, grouped by album, in a stable order (oldest asset first, so the oldest
     /// keeps the plain file name when two share one).
