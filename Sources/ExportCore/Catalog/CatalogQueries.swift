@@ -7,10 +7,15 @@ struct CatalogQueries: Sendable {
 
     private var t: SchemaTables { schema.generation.tables }
 
+    /// Tables and their columns, straight from pg_catalog (information_schema's views are slow).
     static func columnsQuery() -> String {
         """
-        SELECT table_name::text, column_name::text FROM information_schema.columns
-        WHERE table_schema = ANY (current_schemas(false)) AND table_name = ANY ($1::text[])
+        SELECT c.relname::text, a.attname::text
+        FROM pg_catalog.pg_attribute a
+        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY (current_schemas(false)) AND c.relname = ANY ($1::text[])
+          AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
         """
     }
 
