@@ -163,6 +163,8 @@ struct LibraryResult {
     var exportChange: [Sample] = []
     var rsyncChange: [Sample] = []
     var changeEntries = 0
+    /// 6: export_mode hardlink into a fresh folder on the same filesystem.
+    var hardlink: (sample: Sample, bytesWritten: Int64, files: Int)?
 
     var peakRSSKiB: Int { (exportFull + exportNoChange + exportChange).map(\.maxRSSKiB).max() ?? 0 }
 }
@@ -304,6 +306,20 @@ struct Runner {
             Measure.settle()
             result.rsyncChange.append(try Measure.run(rsync, rsyncArgs, log: log))
             say("\(label): 1 % change re-run \(String(format: "%.3f", result.exportChange.last!.seconds)) s, rsync -a --delete \(String(format: "%.3f", result.rsyncChange.last!.seconds)) s")
+        }
+        // 6. Hard links: the same library into a fresh folder, counting the bytes written.
+        let linkDir = dir + "/export-hardlink"
+        let linkConfig = dir + "/config-hardlink.yaml"
+        let base = try String(contentsOfFile: config, encoding: .utf8)
+        try base.replacingOccurrences(of: "export_dir: \(exportDir)", with: "export_dir: \(linkDir)")
+            .appending("export_mode: hardlink\n").write(toFile: linkConfig, atomically: true, encoding: .utf8)
+        let linkSample = try Measure.run(exporter, ["run", "--config", linkConfig], log: log)
+        if let data = FileManager.default.contents(atPath: linkDir + "/progress.json"),
+           let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            let written = (json["bytes_copied"] as? NSNumber)?.int64Value ?? -1
+            let files = (json["copied"] as? Int) ?? 0
+            result.hardlink = (linkSample, written, files)
+            say("\(label): hardlink export \(String(format: "%.2f", linkSample.seconds)) s, \(files) files, \(written) bytes written")
         }
         say("\(label): peak RSS \(result.peakRSSKiB / 1024) MiB")
         Measure.removeTree(dir)
