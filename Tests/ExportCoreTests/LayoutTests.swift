@@ -196,3 +196,32 @@ struct MovedAssetTests {
         }
     }
 }
+
+@Suite("Album renamed while its folder cannot move")
+struct ParkedFolderTests {
+    @Test("the old folder's files stay owned while the guard holds, and go once it allows")
+    func parkedUntilGuardAllows() async throws {
+        let lib = StandardLibrary()
+        try await withSandbox(.d, lib.fixture) { sandbox in
+            _ = await sandbox.run()
+            // The new name is taken by a folder of the user's, so ours cannot be renamed onto it.
+            try FileManager.default.createDirectory(atPath: sandbox.exportDir + "/Rome", withIntermediateDirectories: true)
+            try Data("mine".utf8).write(to: URL(fileURLWithPath: sandbox.exportDir + "/Rome/notes.txt"))
+            var renamed = sandbox.fixture
+            renamed.albums[renamed.albums.firstIndex { $0.id == lib.holiday.id }!].name = "Rome"
+            try await sandbox.reload(renamed, writeFiles: false)
+            // Guard holds (thresholds above what exists): new copies, old files kept and still ours.
+            let held = await sandbox.run { $0.guardRule = GuardRule(minFoundAbsolute: 1000, minFoundFraction: 1.01) }  // unreachable thresholds: the guard holds
+            #expect(held.snapshot.guardReason != nil)
+            #expect(held.snapshot.copied == 3)
+            #expect(sandbox.textTree()["Holiday/beach.jpg"] != nil)
+            #expect(sandbox.textTree()["Rome/beach.jpg"] != nil)
+            // Guard allows: the parked files go, the user's note stays.
+            let cleaned = await sandbox.run()
+            #expect(cleaned.snapshot.deleted == 3)
+            #expect(sandbox.textTree()["Holiday/beach.jpg"] == nil)
+            #expect(sandbox.textTree()["Rome/notes.txt"] == "mine")
+            #expect(await sandbox.run().snapshot.deleted == 0)
+        }
+    }
+}

@@ -6,10 +6,10 @@ extension ExportRun {
     /// tool created that are now empty. Only manifest files are candidates, and only while they
     /// still have the size and mtime we gave them: a file someone changed is left alone.
     func cleanup(
-        manifest: inout Manifest, staleFiles: [(albumID: String, folder: String, assetID: String, file: Manifest.OwnedFile)],
+        manifest: inout Manifest,
         assigned: [String: FolderPlanner.Assignment], store: ManifestStore, logger: Logger
     ) async throws {
-        var candidates = staleFiles
+        var candidates: [(albumID: String, folder: String, assetID: String, file: Manifest.OwnedFile)] = []
         for (albumID, entry) in manifest.albums {
             for (assetID, file) in entry.files where !file.seen {
                 candidates.append((albumID, entry.folder, assetID, file))

@@ -95,8 +95,7 @@ public struct ExportRun: Sendable {
         if !dryRun { try store.openJournal() }
         defer { store.closeJournal() }
 
-        // Folders that change owner or name: their old files become deletion candidates.
-        var staleFiles: [(albumID: String, folder: String, assetID: String, file: Manifest.OwnedFile)] = []
+        // Folders that change owner or name: moved along when possible, else their old files are parked.
         var dryRunListing: [String: String] = [:]
         for album in albums {
             guard let assignment = folders[album.id] else { continue }
@@ -121,7 +120,14 @@ public struct ExportRun: Sendable {
                     logger.info("album renamed: folder moved", metadata: ["from": "\(previous.folder)", "to": "\(assignment.folder)"])
                     continue
                 }
-                for (assetID, file) in previous.files { staleFiles.append((album.id, previous.folder, assetID, file)) }
+                // The old folder's files stay on record under a parked key: the cleanup removes them,
+                // or a later run does if the guard holds now.
+                let parked = "parked:" + album.id + ":" + previous.folder
+                manifest.albums[parked] = previous
+                if !dryRun {
+                    try store.recordAlbum(parked, folder: previous.folder, base: previous.base)
+                    for (assetID, file) in previous.files { try store.recordFile(albumID: parked, assetID: assetID, file) }
+                }
             }
             manifest.albums[album.id] = .init(folder: assignment.folder, base: assignment.base)
             if !dryRun { try store.recordAlbum(album.id, folder: assignment.folder, base: assignment.base) }
@@ -190,7 +196,7 @@ public struct ExportRun: Sendable {
             logger.warning("deletion guard holds; nothing deleted", metadata: ["reason": "\(reason)"])
         } else {
             tracker.emit(.phase(.cleanup))
-            try await cleanup(manifest: &manifest, staleFiles: staleFiles, assigned: folders, store: store, logger: logger)
+            try await cleanup(manifest: &manifest, assigned: folders, store: store, logger: logger)
         }
         try compact(store, manifest)
         return (dryRun ? .dryRun : .complete, nil)

@@ -94,7 +94,9 @@ public final class ManifestStore: @unchecked Sendable {
         let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         switch f.first {
         case "A" where f.count == 4:
-            let files = manifest.albums[f[1]]?.files ?? [:]
+            // A new folder for the album starts empty: its old files were parked under their own key.
+            let existing = manifest.albums[f[1]]
+            let files = existing.map { $0.folder == f[2] || $0.folder.isEmpty ? $0.files : [:] } ?? [:]
             manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
         case "+" where f.count == 6:
             guard let size = Int64(f[3]), let mtime = Int64(f[4]) else { throw ManifestError.corrupt(path: source, line: lineNumber) }
