@@ -71,7 +71,7 @@ enum Machine {
             let lines = df.split(separator: "\n")
             if lines.count > 1 {
                 let f = lines[1].split(separator: " ", omittingEmptySubsequences: true)
-                if f.count >= 7 { facts.append(("disk / filesystem", "\(f[0]) \(f[1]) mounted on \(f[6]) (work dir \(workDir))")) }
+                if f.count >= 7 { facts.append(("disk / filesystem", "\(f[1]) (the work dir's filesystem)")) }
             }
         }
         if let cp = try? Shell.run("/usr/bin/cp", ["--version"]) { facts.append(("cp", String(cp.split(separator: "\n").first ?? ""))) }
