@@ -1,4 +1,7 @@
 import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One PGresult in text format. Immutable once created, so reading it from any thread is safe.
 public final class PostgresResult: @unchecked Sendable {
@@ -21,6 +24,15 @@ public final class PostgresResult: @unchecked Sendable {
     public func string(_ row: Int, _ column: Int) -> String? {
         if isNull(row, column) { return nil }
         guard let value = PQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
+        return String(cString: value)
+    }
+
+    /// `previous` itself when the value has the same bytes: repeated values (an album id on every
+    /// row of its album) then share one allocation.
+    public func string(_ row: Int, _ column: Int, reusing previous: String) -> String? {
+        if isNull(row, column) { return nil }
+        guard let value = PQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
+        if previous.withCString({ strcmp($0, value) == 0 }) { return previous }
         return String(cString: value)
     }
 

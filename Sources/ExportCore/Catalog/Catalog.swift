@@ -10,16 +10,17 @@ public final class Catalog: Sendable {
     private let queries: CatalogQueries
     private let userID: String?
 
-    private init(connection: PostgresConnection, schema: SchemaInfo, userID: String?, selection: Selection) {
+    private init(connection: PostgresConnection, schema: SchemaInfo, userID: String?, selection: Selection, checksums: Bool) {
         self.connection = connection
         self.schema = schema
         self.userID = userID
-        self.queries = CatalogQueries(schema: schema, ownerFilter: userID != nil, selection: selection)
+        self.queries = CatalogQueries(schema: schema, ownerFilter: userID != nil, selection: selection, checksums: checksums)
     }
 
     /// Connects (retrying only while the server is unreachable), then detects the schema.
     public static func open(
-        database: PostgresConfiguration, maxRetries: Int, userID: String?, selection: Selection = Selection(), logger: Logger,
+        database: PostgresConfiguration, maxRetries: Int, userID: String?, selection: Selection = Selection(),
+        checksums: Bool = true, logger: Logger,
         retryDelay: @Sendable (Int) -> Duration = { attempt in .seconds(min(30, 1 << min(attempt, 5))) }
     ) async throws -> Catalog {
         var attempt = 0
@@ -49,7 +50,7 @@ public final class Catalog: Sendable {
                 let found = try await connection.query(#"SELECT 1 FROM "\#(table)" WHERE id::text = $1"#, [userID])
                 if found.rowCount == 0 { throw CatalogError.userNotFound(userID) }
             }
-            return Catalog(connection: connection, schema: schema, userID: userID, selection: selection)
+            return Catalog(connection: connection, schema: schema, userID: userID, selection: selection, checksums: checksums)
         } catch {
             await connection.close()
             throw error
@@ -87,9 +88,11 @@ public final class Catalog: Sendable {
         connection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize).map { rows in
             var batch: [CatalogAsset] = []
             batch.reserveCapacity(rows.rowCount)
+            var album = ""
             for row in 0..<rows.rowCount {
+                album = rows.string(row, 0, reusing: album) ?? ""
                 var asset = CatalogAsset(
-                    albumID: rows.string(row, 0) ?? "", assetID: rows.string(row, 1) ?? "",
+                    albumID: album, assetID: rows.string(row, 1) ?? "",
                     originalPath: rows.string(row, 2) ?? "", originalFileName: rows.string(row, 3) ?? "",
                     modifiedMicros: rows.int64(row, 4), fileSize: rows.int64(row, 5), checksumHex: rows.string(row, 6))
                 asset.capturedMicros = rows.int64(row, 7)

@@ -4,6 +4,8 @@ struct CatalogQueries: Sendable {
     let schema: SchemaInfo
     let ownerFilter: Bool
     var selection = Selection()
+    /// Immich's SHA-1 per row only when something compares it (verify): saves a hex string per row.
+    var checksums = true
 
     private var t: SchemaTables { schema.generation.tables }
 
@@ -132,7 +134,7 @@ struct CatalogQueries: Sendable {
     var assets: String {
         let size = schema.columns[t.exif]?.contains("fileSizeInByte") == true ? #"e."fileSizeInByte""# : "NULL::bigint"
         let exifJoin = schema.columns[t.exif]?.contains("assetId") == true ? #"LEFT JOIN "\#(t.exif)" e ON e."assetId" = a.id"# : ""
-        let checksum = schema.has(t.asset, "checksum")
+        let checksum = checksums && schema.has(t.asset, "checksum")
             ? (schema.has(t.asset, "checksumAlgorithm")
                 ? #"CASE WHEN a."checksumAlgorithm"::text = 'sha1' THEN encode(a.checksum, 'hex') END"#
                 : "encode(a.checksum, 'hex')")

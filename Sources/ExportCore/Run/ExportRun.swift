@@ -67,7 +67,7 @@ public struct ExportRun: Sendable {
         // Nothing touches export_dir before the database has answered.
         let catalog = try await Catalog.open(
             database: config.database, maxRetries: config.dbMaxRetries, userID: config.immichUserID,
-            selection: config.selection, logger: logger)
+            selection: config.selection, checksums: config.verify, logger: logger)
         defer { Task { await catalog.close() } }
         tracker.emit(.schema(generation: catalog.schema.generation.rawValue, immichVersion: catalog.schema.immichVersion))
 
