@@ -41,14 +41,8 @@ extension ExportRun {
             var p = Prepared()
             var listing: [String: TargetEntry] = [:]
             do throws(SystemError) {
-                if !dryRun {
-                    // A template may nest folders ("{owner}/{album}"): create each level we need.
-                    var relative = ""
-                    for component in folder.split(separator: "/") {
-                        relative += (relative.isEmpty ? "" : "/") + component
-                        if try FileSystem.makeDirectory(exportDir + "/" + relative) { p.createdFolders.append(relative) }
-                    }
-                }
+                // A template may nest folders ("{owner}/{album}"): create each level we need.
+                if !dryRun { p.createdFolders = try FileSystem.makeDirectories(folder, under: exportDir) }
                 // A dry run of a renamed album looks at the folder that would be moved.
                 listing = try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath)
             } catch {
@@ -227,7 +221,7 @@ extension ExportRun {
         if !dryRun {
             FileSystem.syncDirectory(folderPath)
             if config.layout.folderMtime, let newest = prepared.plan.compactMap({ $0.name == nil ? nil : $0.candidate.targetMtime }).max() {
-                var times = [timespec(tv_sec: time_t(newest), tv_nsec: 0), timespec(tv_sec: time_t(newest), tv_nsec: 0)]
+                var times = FileSystem.times(newest)
                 utimensat(AT_FDCWD, folderPath, &times, 0)
             }
         }

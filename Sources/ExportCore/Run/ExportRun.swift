@@ -214,13 +214,10 @@ public struct ExportRun: Sendable {
 
     private func moveFolder(_ old: String, to new: String, manifest: inout Manifest, store: ManifestStore) throws {
         // Parents of a nested target ("{owner}/{album}") first.
-        var relative = ""
-        for component in new.split(separator: "/").dropLast() {
-            relative += (relative.isEmpty ? "" : "/") + component
-            if try FileSystem.makeDirectory(config.exportDir + "/" + relative) {
-                manifest.createdFolders.insert(relative)
-                try store.recordFolderCreated(relative)
-            }
+        let parent = new.split(separator: "/").dropLast().joined(separator: "/")
+        for created in try FileSystem.makeDirectories(parent, under: config.exportDir) {
+            manifest.createdFolders.insert(created)
+            try store.recordFolderCreated(created)
         }
         try FileSystem.rename(config.exportDir + "/" + old, config.exportDir + "/" + new)
         manifest.createdFolders.remove(old)

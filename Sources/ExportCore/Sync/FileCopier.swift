@@ -13,6 +13,11 @@ public enum FileCopier {
 
     public static func isTempName(_ name: String) -> Bool { name.hasPrefix(tempPrefix) && name.hasSuffix(tempSuffix) }
 
+    /// A fresh hidden temp name in `folder`.
+    static func tempPath(in folder: String) -> String {
+        folder + "/" + tempPrefix + UUID().uuidString.prefix(8).lowercased() + tempSuffix
+    }
+
 
     /// - Returns: bytes copied.
     /// - Parameters:
@@ -27,7 +32,7 @@ public enum FileCopier {
         shouldStop: () -> Bool = { false }
     ) throws(SystemError) -> Int64 {
         let finalPath = folder + "/" + name
-        let tempPath = folder + "/" + tempPrefix + UUID().uuidString.prefix(8).lowercased() + tempSuffix
+        let tempPath = tempPath(in: folder)
 
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw SystemError("read", source) }
@@ -44,7 +49,7 @@ public enum FileCopier {
             if let code = WriteFaults.check(finalPath) { throw SystemError("write", finalPath, code: code) }
             try transfer(from: input, to: output, size: size, source: source, target: finalPath, shouldStop: shouldStop)
             guard fsync(output) == 0 else { throw SystemError("sync", finalPath) }
-            var times = [timespec(tv_sec: time_t(mtime), tv_nsec: 0), timespec(tv_sec: time_t(mtime), tv_nsec: 0)]
+            var times = FileSystem.times(mtime)
             guard futimens(output, &times) == 0 else { throw SystemError("set time", finalPath) }
             closed = true
             guard close(output) == 0 else { throw SystemError("write", finalPath) }

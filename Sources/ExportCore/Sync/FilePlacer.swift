@@ -40,16 +40,9 @@ public enum FilePlacer {
             placed.fellBackToCopy = true
             return placed
         case .hardlink:
-            let temp = tempPath(folder)
+            let temp = FileCopier.tempPath(in: folder)
             if link(source, temp) == 0 {
-                do throws(SystemError) {
-                    try beforeRename(sourceState.size, sourceState.mtime)
-                    try FileSystem.rename(temp, folder + "/" + name)
-                } catch {
-                    unlink(temp)
-                    throw error
-                }
-                return Placed(bytesWritten: 0, size: sourceState.size, mtime: sourceState.mtime)
+                return try publish(temp, as: folder + "/" + name, size: sourceState.size, mtime: sourceState.mtime, beforeRename)
             }
             let code = errno
             guard code == EXDEV || code == EPERM || code == EMLINK || code == EOPNOTSUPP else {
@@ -60,18 +53,15 @@ public enum FilePlacer {
             return placed
         case .symlink:
             let target = relativePath(from: folder, to: source)
-            let temp = tempPath(folder)
+            let temp = FileCopier.tempPath(in: folder)
             guard symlink(target, temp) == 0 else { throw SystemError("link", folder + "/" + name) }
-            do throws(SystemError) {
-                var times = [timespec(tv_sec: time_t(assetMtime), tv_nsec: 0), timespec(tv_sec: time_t(assetMtime), tv_nsec: 0)]
-                guard utimensat(AT_FDCWD, temp, &times, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError("set time", temp) }
-                try beforeRename(Int64(target.utf8.count), assetMtime)
-                try FileSystem.rename(temp, folder + "/" + name)
-            } catch {
+            var times = FileSystem.times(assetMtime)
+            guard utimensat(AT_FDCWD, temp, &times, AT_SYMLINK_NOFOLLOW) == 0 else {
+                let failure = SystemError("set time", temp)
                 unlink(temp)
-                throw error
+                throw failure
             }
-            return Placed(bytesWritten: 0, size: Int64(target.utf8.count), mtime: assetMtime)
+            return try publish(temp, as: folder + "/" + name, size: Int64(target.utf8.count), mtime: assetMtime, beforeRename)
         }
     }
 
@@ -96,27 +86,21 @@ public enum FilePlacer {
         defer { close(input) }
         var st = stat()
         guard fstat(input, &st) == 0 else { throw SystemError("stat", source) }
-        let temp = tempPath(folder)
+        let temp = FileCopier.tempPath(in: folder)
         let output = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw SystemError("create", temp) }
         let ficlone: UInt = 0x4004_9409   // _IOW(0x94, 9, int)
-        if ioctl(output, ficlone, input) != 0 {
-            close(output)
+        var times = FileSystem.times(mtime)
+        let cloned = ioctl(output, ficlone, input) == 0
+        let stamped = cloned && futimens(output, &times) == 0 && fsync(output) == 0
+        let failure = cloned && !stamped ? SystemError("write", temp) : nil
+        close(output)
+        guard stamped else {
             unlink(temp)
+            if let failure { throw failure }
             return nil
         }
-        do throws(SystemError) {
-            var times = [timespec(tv_sec: time_t(mtime), tv_nsec: 0), timespec(tv_sec: time_t(mtime), tv_nsec: 0)]
-            guard futimens(output, &times) == 0, fsync(output) == 0 else { throw SystemError("write", temp) }
-            close(output)
-            try beforeRename(Int64(st.st_size), mtime)
-            try FileSystem.rename(temp, folder + "/" + name)
-        } catch {
-            close(output)
-            unlink(temp)
-            throw error
-        }
-        return Placed(bytesWritten: 0, size: Int64(st.st_size), mtime: mtime)
+        return try publish(temp, as: folder + "/" + name, size: Int64(st.st_size), mtime: mtime, beforeRename)
     }
 
     /// A file we exported earlier for the same asset, recorded with this size and mtime.
@@ -135,16 +119,25 @@ public enum FilePlacer {
         guard donor.size == sourceState.size, donor.mtime == mtime,
               let st = try? FileSystem.lstatPath(donor.path), st.isRegularFile, st.size == donor.size, st.mtime == donor.mtime
         else { return nil }
-        let temp = tempPath(folder)
+        let temp = FileCopier.tempPath(in: folder)
         guard link(donor.path, temp) == 0 else { return nil }
+        return try publish(temp, as: folder + "/" + name, size: donor.size, mtime: donor.mtime, beforeRename)
+    }
+
+    /// Puts a finished temp entry under its final name: the manifest line first, then the rename.
+    /// On failure the temp entry goes, so nothing half-made stays behind.
+    private static func publish(
+        _ temp: String, as final: String, size: Int64, mtime: Int64,
+        _ beforeRename: (Int64, Int64) throws(SystemError) -> Void
+    ) throws(SystemError) -> Placed {
         do throws(SystemError) {
-            try beforeRename(donor.size, donor.mtime)
-            try FileSystem.rename(temp, folder + "/" + name)
+            try beforeRename(size, mtime)
+            try FileSystem.rename(temp, final)
         } catch {
             unlink(temp)
             throw error
         }
-        return Placed(bytesWritten: 0, size: donor.size, mtime: donor.mtime)
+        return Placed(bytesWritten: 0, size: size, mtime: mtime)
     }
 
     /// Where a symlink points, or nil for anything else.
@@ -155,9 +148,6 @@ public enum FilePlacer {
         return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func tempPath(_ folder: String) -> String {
-        folder + "/" + FileCopier.tempPrefix + UUID().uuidString.prefix(8).lowercased() + FileCopier.tempSuffix
-    }
 
     /// "../../immich/upload/x.jpg" from `folder` to `target` (both absolute).
     public static func relativePath(from folder: String, to target: String) -> String {

@@ -110,6 +110,23 @@ public enum FileSystem {
         throw SystemError("create folder", path, code: code)
     }
 
+    /// Creates each missing level of `relative` (e.g. "Owner/Album") below `root`; returns the
+    /// relative paths this call created, outermost first.
+    public static func makeDirectories(_ relative: String, under root: String) throws(SystemError) -> [String] {
+        var created: [String] = []
+        var path = ""
+        for component in relative.split(separator: "/") {
+            path += (path.isEmpty ? "" : "/") + component
+            if try makeDirectory(root + "/" + path) { created.append(path) }
+        }
+        return created
+    }
+
+    /// Access and modification time both set to `seconds`, as futimens/utimensat want them.
+    static func times(_ seconds: Int64) -> [timespec] {
+        [timespec(tv_sec: time_t(seconds), tv_nsec: 0), timespec(tv_sec: time_t(seconds), tv_nsec: 0)]
+    }
+
     public static func removeFile(_ path: String) throws(SystemError) {
         guard unlink(path) == 0 else { throw SystemError("delete", path) }
     }
