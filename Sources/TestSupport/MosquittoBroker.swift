@@ -162,27 +162,18 @@ public final class MosquittoBroker: @unchecked Sendable {
         throw Failure(description: "no free port found below \(ephemeralStart)")
     }
 
-    private static func canBind(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
+    private static func canBind(port: Int) -> Bool { onLoopback(port: port) { bind($0, $1, $2) } }
 
-    private static func acceptsConnections(port: Int) -> Bool {
+    private static func acceptsConnections(port: Int) -> Bool { onLoopback(port: port) { connect($0, $1, $2) } }
+
+    /// A fresh TCP socket and 127.0.0.1:port handed to `call` (bind or connect); true when it returns 0.
+    private static func onLoopback(port: Int, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = loopback(port: port)
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
 

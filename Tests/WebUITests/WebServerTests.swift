@@ -29,14 +29,27 @@ struct WebServerTests {
         }, logger: logger)
     }
 
+    /// A real server around a gated real export of `sandbox`, stopped (not just asked to stop)
+    /// before the sandbox goes away.
+    static func withGatedServer(_ sandbox: ExportSandbox, _ body: (RunningServer, Gate) async throws -> Void) async throws {
+        let tracker = ProgressTracker()
+        let gate = Gate()
+        let server = try await RunningServer.start(runner: gatedRunner(sandbox, tracker: tracker, gate: gate), tracker: tracker)
+        do {
+            try await body(server, gate)
+        } catch {
+            await gate.release()
+            await server.stop()
+            throw error
+        }
+        await gate.release()
+        await server.stop()
+    }
+
     @Test("every route answers; a second run is refused with 409; runs are listed")
     func routes() async throws {
-        try await withSandboxWeb(Self.library()) { sandbox in
-            let tracker = ProgressTracker()
-            let gate = Gate()
-            let runner = Self.gatedRunner(sandbox, tracker: tracker, gate: gate)
-            let server = try await RunningServer.start(runner: runner, tracker: tracker)
-            defer { Task { await server.stop() } }
+        try await withSandboxWeb(Self.library()) { sandbox in try await Self.withGatedServer(sandbox) { (server: RunningServer, gate: Gate) async throws in
+            let runner = server.runner
 
             let page = try await http("GET", server.base)
             #expect(page.status == 200)
@@ -65,34 +78,25 @@ struct WebServerTests {
             #expect(progress["copied"] as? Int == 30)
             #expect(await eventually { (try? await http("GET", server.base + "api/runs").body).map { String(decoding: $0, as: UTF8.self).contains("\"trigger\":\"web\"") } ?? false })
             #expect(try await http("GET", server.base + "nope").status == 404)
-        }
+        } }
     }
 
     @Test("cancel through the page stops the run: status cancelled, nothing deleted")
     func cancel() async throws {
-        try await withSandboxWeb(Self.library()) { sandbox in
-            let tracker = ProgressTracker()
-            let gate = Gate()
-            let runner = Self.gatedRunner(sandbox, tracker: tracker, gate: gate)
-            let server = try await RunningServer.start(runner: runner, tracker: tracker)
-            defer { Task { await server.stop() } }
+        try await withSandboxWeb(Self.library()) { sandbox in try await Self.withGatedServer(sandbox) { (server: RunningServer, gate: Gate) async throws in
+            let (runner, tracker) = (server.runner, server.tracker)
             #expect(try await http("POST", server.base + "api/run").status == 202)
             #expect(try await http("POST", server.base + "api/cancel").status == 202)
             await gate.release()
             #expect(await eventually { await !runner.isRunning })
             #expect(tracker.snapshot().status == .cancelled)
             #expect(tracker.snapshot().deleted == 0)
-        }
+        } }
     }
 
     @Test("Server-Sent Events deliver live updates during a real run")
     func serverSentEvents() async throws {
-        try await withSandboxWeb(Self.library()) { sandbox in
-            let tracker = ProgressTracker()
-            let gate = Gate()
-            let runner = Self.gatedRunner(sandbox, tracker: tracker, gate: gate)
-            let server = try await RunningServer.start(runner: runner, tracker: tracker)
-            defer { Task { await server.stop() } }
+        try await withSandboxWeb(Self.library()) { sandbox in try await Self.withGatedServer(sandbox) { (server: RunningServer, gate: Gate) async throws in
             let out = sandbox.root + "/sse.txt"
             let curl = try Shell.spawn(Shell.which("curl") ?? "/usr/bin/curl", ["-sN", "--max-time", "90", server.base + "api/events"], outputPath: out)
             defer { kill(curl, SIGKILL); var s: Int32 = 0; waitpid(curl, &s, 0) }
@@ -107,7 +111,7 @@ struct WebServerTests {
             let events = text.components(separatedBy: "\n\n").filter { $0.hasPrefix("event: progress") }
             #expect(events.count >= 3)   // idle, at least one in-run update, complete
             #expect(text.contains("\"running\":true"))
-        }
+        } }
     }
 
     @Test("a peer outside the allowed networks gets 403")
