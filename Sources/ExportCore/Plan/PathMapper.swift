@@ -6,14 +6,14 @@ public struct PathMapper: Sendable, Equatable {
     public let mappings: [PathMapping]
 
     public init(assetsRoot: String, userMappings: [PathMapping] = []) {
-        let root = Self.trimSlash(assetsRoot)
+        let root = ConfigLoader.normalizedDirectory(assetsRoot)
         let defaults = [
             PathMapping(from: "/usr/src/app/upload/", to: root + "/"),
             PathMapping(from: "upload/upload/", to: root + "/upload/"),   // relative to /usr/src/app
             PathMapping(from: "upload/", to: root + "/"),
             PathMapping(from: "/data/", to: root + "/"),
         ]
-        self.mappings = userMappings.map { PathMapping(from: $0.from, to: Self.trimSlash($0.to) + "/") } + defaults
+        self.mappings = userMappings.map { PathMapping(from: $0.from, to: ConfigLoader.normalizedDirectory($0.to) + "/") } + defaults
     }
 
     /// The local path, or nil when no mapping applies or the result would escape its target
@@ -47,11 +47,5 @@ public struct PathMapper: Sendable, Equatable {
             }
         }
         return length > 0 && !(dots == length && length <= 2)
-    }
-
-    private static func trimSlash(_ path: String) -> String {
-        var p = path
-        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-        return p
     }
 }
