@@ -95,3 +95,33 @@ struct SupervisorTests {
         _ = await server.request()
     }
 }
+
+@Suite("Plain HTTP answers")
+struct PlainHTTPAnswerTests {
+    @Test("content-length, chunked and read-to-close bodies")
+    func bodies() throws {
+        let fixed = try PlainHTTPClient.parse(Data("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA".utf8))
+        #expect(fixed.status == 200 && String(decoding: fixed.body, as: UTF8.self) == "ok")
+        let chunked = try PlainHTTPClient.parse(Data("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n".utf8))
+        #expect(String(decoding: chunked.body, as: UTF8.self) == "{\"a\":1}")
+        let closed = try PlainHTTPClient.parse(Data("HTTP/1.0 403 Forbidden\r\nServer: x\r\n\r\nno".utf8))
+        #expect(closed.status == 403 && closed.body == Data("no".utf8))
+        #expect(throws: PlainHTTPClient.Failure.self) { try PlainHTTPClient.parse(Data("garbage".utf8)) }
+        #expect(throws: PlainHTTPClient.Failure.self) { try PlainHTTPClient.parse(Data("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort".utf8)) }
+    }
+
+    @Test("an unreachable Supervisor is a clear error, within the timeout")
+    func unreachable() async throws {
+        let started = Date()
+        // A loopback port nobody listens on: refused at once.
+        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:1")!, token: "t", timeout: 3)
+        do {
+            _ = try await client.mqttService()
+            Issue.record("expected an error")
+        } catch {
+            guard case let .unreachable(reason) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(reason.contains("127.0.0.1:1"))
+        }
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+}

@@ -15,7 +15,7 @@ struct FilePlannerTests {
         TargetEntry(name: name, size: size, mtime: mtime, isRegularFile: true)
     }
 
-    func plan(_ candidates: [FileCandidate], listing: [TargetEntry] = [], owned: [String: Manifest.OwnedFile] = [:]) -> [PlannedFile] {
+    func plan(_ candidates: [FileCandidate], listing: [TargetEntry] = [], owned: OwnedFiles = [:]) -> [PlannedFile] {
         var ownedInFolder: [String: (albumID: String, assetID: String)] = [:]
         for (asset, file) in owned { ownedInFolder[NameSanitizer.collisionKey(file.name)] = ("al", asset) }
         return FilePlanner.plan(.init(albumID: "al", candidates: candidates,
@@ -32,7 +32,7 @@ struct FilePlannerTests {
 
     @Test("owned and identical → skip; owned and different → update; owned but gone from disk → copy")
     func owned() {
-        let owned: [String: Manifest.OwnedFile] = [
+        let owned: OwnedFiles = [
             "a": .init(name: "A.jpg", size: 10, mtime: 100),
             "b": .init(name: "B.jpg", size: 10, mtime: 100),
             "c": .init(name: "C.jpg", size: 10, mtime: 100),
@@ -54,7 +54,7 @@ struct FilePlannerTests {
 
     @Test("a remembered name is kept even when an older duplicate appears")
     func stableNames() {
-        let owned: [String: Manifest.OwnedFile] = ["b": .init(name: "IMG.JPG", size: 10, mtime: 100)]
+        let owned: OwnedFiles = ["b": .init(name: "IMG.JPG", size: 10, mtime: 100)]
         let p = plan([candidate("a", "IMG.JPG"), candidate("b", "IMG.JPG")], listing: [entry("IMG.JPG")], owned: owned)
         #expect(p[1].name == "IMG.JPG")
         #expect(p[1].action == .skip)
@@ -64,7 +64,7 @@ struct FilePlannerTests {
 
     @Test("missing source: failed, and an earlier export keeps its name")
     func missing() {
-        let owned: [String: Manifest.OwnedFile] = ["a": .init(name: "A.jpg", size: 10, mtime: 100)]
+        let owned: OwnedFiles = ["a": .init(name: "A.jpg", size: 10, mtime: 100)]
         let p = plan([candidate("a", "A.jpg", missing: true), candidate("b", "B.jpg", missing: true)],
                      listing: [entry("A.jpg")], owned: owned)
         #expect(p[0].name == "A.jpg")
@@ -74,7 +74,7 @@ struct FilePlannerTests {
 
     @Test("a file whose asset left the album is reused by a new asset of the same name")
     func reuse() {
-        let owned: [String: Manifest.OwnedFile] = ["old": .init(name: "IMG.JPG", size: 10, mtime: 100)]
+        let owned: OwnedFiles = ["old": .init(name: "IMG.JPG", size: 10, mtime: 100)]
         let p = plan([candidate("new", "IMG.JPG", size: 33)], listing: [entry("IMG.JPG")], owned: owned)
         #expect(p[0].name == "IMG.JPG")
         #expect(p[0].action == .update)

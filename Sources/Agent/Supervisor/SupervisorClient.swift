@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// The MQTT broker Home Assistant's Supervisor hands to add-ons that declare `services: [mqtt:need]`.
 public struct SupervisorMQTTService: Sendable, Equatable {
@@ -72,18 +69,15 @@ public struct SupervisorClient: Sendable {
     }
 
     public func mqttService() async throws(SupervisorError) -> SupervisorMQTTService {
-        var request = URLRequest(url: baseURL.appendingPathComponent("services/mqtt"), timeoutInterval: timeout)
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let data: Data
-        let response: URLResponse
+        let response: PlainHTTPClient.Response
         do {
-            (data, response) = try await URLSession.shared.data(for: request)
+            response = try await PlainHTTPClient(timeout: timeout).get(
+                baseURL.appendingPathComponent("services/mqtt"),
+                headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")])
         } catch {
-            throw .unreachable(error.localizedDescription)
+            throw .unreachable(error.description)
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else { throw .httpStatus(status) }
-        return try SupervisorMQTTService.decode(data)
+        guard response.status == 200 else { throw .httpStatus(response.status) }
+        return try SupervisorMQTTService.decode(response.body)
     }
 }

@@ -83,7 +83,7 @@ public enum FilePlanner {
         /// Entries currently in the folder, by exact name.
         public var listing: [String: TargetEntry]
         /// Files this album owned after the last run: assetID → file.
-        public var owned: [String: Manifest.OwnedFile]
+        public var owned: OwnedFiles
         /// Every owned name in this folder (any album) by collision key.
         public var ownedInFolder: [String: (albumID: String, assetID: String)]
         public var mode: ExportMode
@@ -97,7 +97,7 @@ public enum FilePlanner {
         public var namesAreFinal = false
 
         public init(albumID: String, candidates: [FileCandidate], listing: [String: TargetEntry],
-                    owned: [String: Manifest.OwnedFile], ownedInFolder: [String: (albumID: String, assetID: String)],
+                    owned: OwnedFiles, ownedInFolder: [String: (albumID: String, assetID: String)],
                     mode: ExportMode = .copy, folderPath: String = "") {
             self.albumID = albumID
             self.candidates = candidates

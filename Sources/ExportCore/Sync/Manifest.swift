@@ -27,9 +27,9 @@ public struct Manifest: Sendable, Equatable {
         /// The sanitized album name the folder was derived from (folder may carry a +N suffix).
         public var base: String
         /// assetID → file in `folder`.
-        public var files: [String: OwnedFile]
+        public var files: OwnedFiles
 
-        public init(folder: String, base: String, files: [String: OwnedFile] = [:]) {
+        public init(folder: String, base: String, files: OwnedFiles = [:]) {
             self.folder = folder
             self.base = base
             self.files = files
@@ -56,8 +56,6 @@ public struct Manifest: Sendable, Equatable {
     }
 
     mutating func resetSeen() {
-        for albumID in albums.keys {
-            for assetID in albums[albumID]!.files.keys { albums[albumID]!.files[assetID]!.seen = false }
-        }
+        for albumID in albums.keys { albums[albumID]!.files.resetSeen() }
     }
 }

@@ -187,7 +187,7 @@ public final class ManifestStore: @unchecked Sendable {
             for albumID in manifest.albums.keys.sorted() {
                 let entry = manifest.albums[albumID]!
                 try add("A\t\(albumID)\t\(entry.folder)\t\(entry.base)\n")
-                for assetID in entry.files.keys.sorted() {
+                for assetID in entry.files.sortedAssetIDs {
                     let file = entry.files[assetID]!
                     try add("+\t\(albumID)\t\(assetID)\t\(file.size)\t\(file.mtime)\t\(file.name)\n")
                 }

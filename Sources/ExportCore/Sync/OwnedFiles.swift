@@ -1,0 +1,99 @@
+/// The files one album owns, by asset id: the part of the manifest that grows with the library,
+/// so it is kept compact. Immich's ids are UUIDs; held as their 16 bytes (plus a companion tag)
+/// instead of 36-character heap strings, an entry costs about a third of a `[String: OwnedFile]`
+/// one. Any other id (tests, future formats) is kept as it is.
+public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    private var storage: [PackedID: Manifest.OwnedFile] = [:]
+    public typealias Key = String
+    public typealias Value = Manifest.OwnedFile
+
+    public init() {}
+
+    public init(dictionaryLiteral elements: (String, Manifest.OwnedFile)...) {
+        for (assetID, file) in elements { self[assetID] = file }
+    }
+
+    public subscript(assetID: String) -> Manifest.OwnedFile? {
+        get { storage[PackedID(assetID)] }
+        set { storage[PackedID(assetID)] = newValue }
+    }
+
+    public var count: Int { storage.count }
+    public var isEmpty: Bool { storage.isEmpty }
+
+    /// Asset ids in a stable order (the snapshot is written sorted, so it diffs well).
+    public var sortedAssetIDs: [String] { storage.keys.map(\.assetID).sorted() }
+
+    public func makeIterator() -> some IteratorProtocol<(assetID: String, file: Manifest.OwnedFile)> {
+        storage.lazy.map { (assetID: $0.key.assetID, file: $0.value) }.makeIterator()
+    }
+
+    mutating func resetSeen() {
+        for index in storage.indices { storage.values[index].seen = false }
+    }
+
+    /// An asset id: a lowercase canonical UUID, optionally with a companion suffix ("#live",
+    /// "#xmp"), packed into 17 bytes; anything else verbatim.
+    enum PackedID: Hashable, Sendable {
+        case uuid(UInt64, UInt64, companion: UInt8)
+        case other(String)
+
+        static let companions = ["", "#live", "#xmp"]
+
+        init(_ id: String) {
+            self = Self.pack(id) ?? .other(id)
+        }
+
+        var assetID: String {
+            switch self {
+            case let .other(id): return id
+            case let .uuid(high, low, companion):
+                return Self.format(high, low) + Self.companions[Int(companion)]
+            }
+        }
+
+        private static func pack(_ id: String) -> PackedID? {
+            let length = id.utf8.count
+            guard length >= 36 else { return nil }
+            var companion: UInt8 = 0
+            if length > 36 {
+                guard let tag = companions.indices.dropFirst().first(where: {
+                    length == 36 + companions[$0].utf8.count && id.utf8.suffix(length - 36).elementsEqual(companions[$0].utf8)
+                }) else { return nil }
+                companion = UInt8(tag)
+            }
+            var high: UInt64 = 0, low: UInt64 = 0, nibbles = 0
+            for (offset, byte) in id.utf8.prefix(36).enumerated() {
+                if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                    guard byte == UInt8(ascii: "-") else { return nil }
+                    continue
+                }
+                let value: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+                default: return nil   // upper case would not round-trip
+                }
+                if nibbles < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
+                nibbles += 1
+            }
+            return .uuid(high, low, companion: companion)
+        }
+
+        private static func format(_ high: UInt64, _ low: UInt64) -> String {
+            let digits = Array("0123456789abcdef".utf8)
+            return String(unsafeUninitializedCapacity: 36) { buffer in
+                var i = 0
+                for nibble in 0..<32 {
+                    if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
+                        buffer[i] = UInt8(ascii: "-"); i += 1
+                    }
+                    let word = nibble < 16 ? high : low
+                    let shift = UInt64((15 - nibble % 16) * 4)
+                    buffer[i] = digits[Int((word >> shift) & 0xF)]; i += 1
+                }
+                return i
+            }
+        }
+    }
+}
