@@ -75,11 +75,13 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Streams the rows of `sql` in batches of `batchSize` through a server-side cursor inside a
-    /// read-only transaction, so memory stays flat however many rows there are. The next batch
-    /// is fetched only when the consumer asks for it.
+    /// read-only transaction, so memory stays flat however many rows there are. While the
+    /// consumer works on one batch the next one is already being fetched (at most one ahead):
+    /// the server and the consumer run side by side instead of taking turns. Fetching starts
+    /// when the stream is created.
     public func cursor(_ sql: String, _ parameters: [String?] = [], batchSize: Int = 2000) -> AsyncThrowingStream<PostgresResult, Error> {
         let state = CursorState()
-        return AsyncThrowingStream(unfolding: { [self] in
+        let fetch: @Sendable () async throws -> PostgresResult? = { [self] in
             try await self.run {
                 if state.finished { return nil }
                 if !state.opened {
@@ -96,6 +98,16 @@ public final class PostgresConnection: @unchecked Sendable {
                 }
                 return batch
             }
+        }
+        // The first batch is asked for at once: the server plans and sorts while the caller
+        // still prepares. `unfolding` calls its closure one call at a time, so `ahead` needs no lock.
+        state.ahead = Task(operation: fetch)
+        return AsyncThrowingStream(unfolding: {
+            let current = state.ahead ?? Task(operation: fetch)
+            state.ahead = nil
+            guard let batch = try await current.value else { return nil }
+            state.ahead = Task(operation: fetch)
+            return batch
         })
     }
 
@@ -169,8 +181,11 @@ private struct ConnectionHandle: @unchecked Sendable {
 
 /// Mutable cursor bookkeeping, only touched on the connection's queue.
 private final class CursorState: @unchecked Sendable {
+    // `opened`/`finished`: only touched on the connection's queue.
     var opened = false
     var finished = false
+    /// The batch being fetched ahead of the consumer.
+    var ahead: Task<PostgresResult?, Error>?
 }
 
 private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {

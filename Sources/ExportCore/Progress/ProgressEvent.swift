@@ -17,6 +17,8 @@ public enum ProgressEvent: Sendable {
     case albumStarted(albumID: String)
     case fileStarted(path: String)
     case fileFinished(albumID: String, path: String, outcome: Outcome)
+    /// Files found already up to date (reported per album, not per file).
+    case filesSkipped(albumID: String, count: Int)
     case albumFinished(albumID: String)
     /// Live-photo videos and sidecars found for an album: they add to the totals.
     case extraFiles(albumID: String, count: Int)

@@ -141,8 +141,12 @@ public final class ProgressTracker: Sendable {
                     s.snapshot.failures.append(.init(path: path, reason: reason))
                 }
             }
-            let done = s.snapshot.copied + s.snapshot.skipped + s.snapshot.failed
-            s.snapshot.percentCopied = s.snapshot.total > 0 ? min(100, Double(done) / Double(s.snapshot.total) * 100) : 0
+            s.snapshot.percentCopied = Self.percentDone(s.snapshot)
+            return .tick
+        case let .filesSkipped(albumID, count):
+            s.snapshot.skipped += count
+            if let i = s.albumIndex[albumID] { s.snapshot.albums[i].skipped += count }
+            s.snapshot.percentCopied = Self.percentDone(s.snapshot)
             return .tick
         case let .extraFiles(albumID, count):
             s.snapshot.total += count
@@ -181,5 +185,10 @@ public final class ProgressTracker: Sendable {
             if status == .complete || status == .dryRun { s.snapshot.percentCopied = s.snapshot.total > 0 ? 100 : 0 }
             return .milestone
         }
+    }
+
+    private static func percentDone(_ snapshot: ProgressSnapshot) -> Double {
+        let done = snapshot.copied + snapshot.skipped + snapshot.failed
+        return snapshot.total > 0 ? min(100, Double(done) / Double(snapshot.total) * 100) : 0
     }
 }

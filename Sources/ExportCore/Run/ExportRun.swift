@@ -78,10 +78,12 @@ public struct ExportRun: Sendable {
             }
         }
         let store = ManifestStore(exportDir: exportDir)
+        // The database answers (albums, then the first asset batch) while the manifest loads.
+        async let catalogAlbums = catalog.albums()
+        let assetBatches = catalog.assets()
         var manifest = try store.load()
-        manifest.resetSeen()
         let albums = AlbumFilter(include: config.selection.albumsInclude, exclude: config.selection.albumsExclude)
-            .apply(try await catalog.albums())
+            .apply(try await catalogAlbums)
         let topLevel = (try? FileSystem.list(exportDir)) ?? [:]
         // A user's file or a symlink can never become an album folder; an existing real folder can.
         let blocked = Set(topLevel.values.filter { !$0.isDirectory }.map { NameSanitizer.collisionKey($0.name) })
@@ -162,7 +164,7 @@ public struct ExportRun: Sendable {
             if let f = result.fatal { fatal = f }
         }
 
-        for try await batch in catalog.assets() {
+        for try await batch in assetBatches {
             for asset in batch {
                 if asset.albumID != currentAlbum {
                     try await flush()

@@ -55,7 +55,4 @@ public struct Manifest: Sendable, Equatable {
         return result
     }
 
-    mutating func resetSeen() {
-        for albumID in albums.keys { albums[albumID]!.files.resetSeen() }
-    }
 }

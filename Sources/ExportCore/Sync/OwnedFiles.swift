@@ -28,10 +28,6 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         storage.lazy.map { (assetID: $0.key.assetID, file: $0.value) }.makeIterator()
     }
 
-    mutating func resetSeen() {
-        for index in storage.indices { storage.values[index].seen = false }
-    }
-
     /// An asset id: a lowercase canonical UUID, optionally with a companion suffix ("#live",
     /// "#xmp"), packed into 17 bytes; anything else verbatim.
     enum PackedID: Hashable, Sendable {
