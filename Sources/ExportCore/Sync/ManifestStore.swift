@@ -78,42 +78,89 @@ public final class ManifestStore: @unchecked Sendable {
 
     private func apply(_ source: String, to manifest: inout Manifest) throws {
         var lineNumber = 0
+        var parser = LineParser()
         _ = try Self.forEachLine(source) { bytes in
-            guard let line = String(validating: bytes, as: UTF8.self) else {
-                throw ManifestError.corrupt(path: source, line: 0)
-            }
             lineNumber += 1
-            try apply(line: line, number: lineNumber, to: &manifest, source: source)
+            guard parser.apply(bytes, to: &manifest) else {
+                // A torn last line from a crash mid-append is expected; anything else is not.
+                if source == journalPath { return }
+                throw ManifestError.corrupt(path: source, line: lineNumber)
+            }
         }
         // Albums whose folder line was lost keep files we cannot place: drop them (never delete blind).
         manifest.albums = manifest.albums.filter { !$0.value.folder.isEmpty }
     }
 
-    private func apply(line: String, number lineNumber: Int, to manifest: inout Manifest, source: String) throws {
-        if line == Self.header { return }
-        // Split on the byte: a Character-wise split walks grapheme clusters and dominated load time.
-        let f = line.utf8.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { String(Substring($0)) }
-        switch f.first {
-        case "A" where f.count == 4:
-            // A new folder for the album starts empty: its old files were parked under their own key.
-            let existing = manifest.albums[f[1]]
-            let files = existing.map { $0.folder == f[2] || $0.folder.isEmpty ? $0.files : [:] } ?? [:]
-            manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
-        case "+" where f.count == 6:
-            guard let size = Int64(f[3]), let mtime = Int64(f[4]) else { throw ManifestError.corrupt(path: source, line: lineNumber) }
-            manifest.albums[f[1], default: .init(folder: "", base: "")].files[f[2]] = .init(name: f[5], size: size, mtime: mtime)
-        case "-" where f.count == 3:
-            manifest.albums[f[1]]?.files[f[2]] = nil
-        case "X" where f.count == 2:
-            manifest.albums[f[1]] = nil
-        case "D" where f.count == 2:
-            manifest.createdFolders.insert(f[1])
-        case "d" where f.count == 2:
-            manifest.createdFolders.remove(f[1])
-        default:
-            // A torn last line from a crash mid-append is expected; anything else is not.
-            if source == journalPath && lineNumber > 0 { return }
-            throw ManifestError.corrupt(path: source, line: lineNumber)
+    /// Applies lines straight from their bytes: a 100k-entry manifest is 100k "+" lines, so
+    /// those make no String per field (the album id is reused from the line before).
+    private struct LineParser {
+        private var albumBytes: [UInt8] = []
+        private var albumID = ""
+
+        /// False for a line that is not a valid record.
+        mutating func apply(_ line: UnsafeRawBufferPointer, to manifest: inout Manifest) -> Bool {
+            var fields: [Range<Int>] = []
+            fields.reserveCapacity(6)
+            var start = 0
+            for i in 0..<line.count where line[i] == UInt8(ascii: "\t") {
+                fields.append(start..<i)
+                start = i + 1
+            }
+            fields.append(start..<line.count)
+            func bytes(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: line[fields[i]]) }
+            func text(_ i: Int) -> String? { String(validating: bytes(i), as: UTF8.self) }
+            func number(_ i: Int) -> Int64? {
+                let b = bytes(i)
+                guard !b.isEmpty, b.count <= 19 else { return nil }
+                var value: Int64 = 0
+                var negative = false
+                for (k, byte) in b.enumerated() {
+                    if k == 0 && byte == UInt8(ascii: "-") && b.count > 1 { negative = true; continue }
+                    guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+                    value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+                }
+                return negative ? -value : value
+            }
+            guard line.count >= 1 else { return false }
+            switch (line[0], fields.count, fields[0].count) {
+            case (UInt8(ascii: "+"), 6, 1):
+                if !bytes(1).elementsEqual(albumBytes) {
+                    guard let id = text(1) else { return false }
+                    albumBytes = Array(bytes(1))
+                    albumID = id
+                }
+                guard let size = number(3), let mtime = number(4), let name = text(5), String(validating: bytes(2), as: UTF8.self) != nil else { return false }
+                manifest.albums[albumID, default: .init(folder: "", base: "")]
+                    .files[packed: OwnedFiles.PackedID(bytes: bytes(2))] = .init(name: name, size: size, mtime: mtime)
+                return true
+            default:
+                guard let line = String(validating: line, as: UTF8.self) else { return false }
+                return Self.apply(record: line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init), to: &manifest)
+            }
+        }
+
+        /// Every other record: rare (one per album or folder), so plain Strings.
+        private static func apply(record f: [String], to manifest: inout Manifest) -> Bool {
+            switch f.first {
+            case ManifestStore.header where f.count == 1:
+                return true
+            case "A" where f.count == 4:
+                // A new folder for the album starts empty: its old files were parked under their own key.
+                let existing = manifest.albums[f[1]]
+                let files = existing.map { $0.folder == f[2] || $0.folder.isEmpty ? $0.files : [:] } ?? [:]
+                manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
+            case "-" where f.count == 3:
+                manifest.albums[f[1]]?.files[f[2]] = nil
+            case "X" where f.count == 2:
+                manifest.albums[f[1]] = nil
+            case "D" where f.count == 2:
+                manifest.createdFolders.insert(f[1])
+            case "d" where f.count == 2:
+                manifest.createdFolders.remove(f[1])
+            default:
+                return false
+            }
+            return true
         }
     }
 

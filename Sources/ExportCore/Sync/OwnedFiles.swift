@@ -18,6 +18,11 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         set { storage[PackedID(assetID)] = newValue }
     }
 
+    subscript(packed id: PackedID) -> Manifest.OwnedFile? {
+        get { storage[id] }
+        set { storage[id] = newValue }
+    }
+
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.isEmpty }
 
@@ -49,25 +54,36 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         }
 
         private static func pack(_ id: String) -> PackedID? {
-            let length = id.utf8.count
+            var id = id
+            return id.withUTF8 { pack(UnsafeRawBufferPointer($0)) }
+        }
+
+        /// Straight from manifest bytes, without making a String first.
+        init(bytes: UnsafeRawBufferPointer) {
+            self = Self.pack(bytes) ?? .other(String(decoding: bytes, as: UTF8.self))
+        }
+
+        private static func pack(_ bytes: UnsafeRawBufferPointer) -> PackedID? {
+            let length = bytes.count
             guard length >= 36 else { return nil }
             var companion: UInt8 = 0
             if length > 36 {
-                guard let tag = companions.indices.dropFirst().first(where: {
-                    length == 36 + companions[$0].utf8.count && id.utf8.suffix(length - 36).elementsEqual(companions[$0].utf8)
-                }) else { return nil }
+                let suffix = UnsafeRawBufferPointer(rebasing: bytes[36...])
+                guard let tag = companions.indices.dropFirst().first(where: { suffix.elementsEqual(companions[$0].utf8) }) else { return nil }
                 companion = UInt8(tag)
             }
-            var high: UInt64 = 0, low: UInt64 = 0, nibbles = 0
-            for (offset, byte) in id.utf8.prefix(36).enumerated() {
+            var high: UInt64 = 0, low: UInt64 = 0
+            var nibbles = 0
+            for offset in 0..<36 {
+                let byte = bytes[offset]
                 if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
                     guard byte == UInt8(ascii: "-") else { return nil }
                     continue
                 }
                 let value: UInt8
                 switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
                 default: return nil   // upper case would not round-trip
                 }
                 if nibbles < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
