@@ -125,9 +125,27 @@ public enum FilePlanner {
     }
 
     public static func plan(_ input: Input) -> [PlannedFile] {
-        let currentAssets = Set(input.candidates.map(\.asset.assetID))
-        var listingByKey: [String: TargetEntry] = [:]
-        for entry in input.listing.values { listingByKey[NameSanitizer.collisionKey(entry.name)] = entry }
+        // Built on first use: a re-run where every asset keeps its file never needs them.
+        var lazyCurrentAssets: Set<String>?
+        var currentAssets: Set<String> {
+            get {
+                if let built = lazyCurrentAssets { return built }
+                let built = Set(input.candidates.map(\.asset.assetID))
+                lazyCurrentAssets = built
+                return built
+            }
+        }
+        var lazyListingByKey: [String: TargetEntry]?
+        var listingByKey: [String: TargetEntry] {
+            get {
+                if let built = lazyListingByKey { return built }
+                var built: [String: TargetEntry] = [:]
+                built.reserveCapacity(input.listing.count)
+                for entry in input.listing.values { built[NameSanitizer.collisionKey(entry.name)] = entry }
+                lazyListingByKey = built
+                return built
+            }
+        }
 
         var claimed: Set<String> = input.alreadyClaimed
         var nextSuffix: [String: Int] = [:]   // resume the +N search per name: linear for many duplicates

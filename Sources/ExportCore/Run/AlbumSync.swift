@@ -30,7 +30,9 @@ extension ExportRun {
         defer { tracker.emit(.albumFinished(albumID: albumID)) }
         let folderPath = config.exportDir + "/" + folder
         let owned = manifest.albums[albumID]?.files ?? [:]
-        let ownedInFolder = manifest.ownedNames(inFolder: folder)
+        // Only an asset without a file of its own needs to know which names in the folder are
+        // ours; on a re-run that is usually none, and this index walks every album of the folder.
+        let ownedInFolder = assets.allSatisfy({ owned[$0.assetID] != nil }) ? [:] : manifest.ownedNames(inFolder: folder)
         let dryRun = self.dryRun
         let mode = config.exportMode
         let exportDir = config.exportDir
@@ -275,8 +277,6 @@ extension ExportRun {
     }
 
     private func markSeen(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ name: String) {
-        if manifest.albums[albumID]?.files[assetID]?.name == name {
-            manifest.albums[albumID]?.files[assetID]?.seen = true
-        }
+        manifest.albums[albumID]?.files.markSeen(assetID, ifNamed: name)
     }
 }

@@ -23,6 +23,13 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         set { storage[id] = newValue }
     }
 
+    /// Claims an asset's file for this run (one lookup; the name must still match).
+    mutating func markSeen(_ assetID: String, ifNamed name: String) {
+        let key = PackedID(assetID)
+        guard let index = storage.index(forKey: key), storage.values[index].name == name else { return }
+        storage.values[index].seen = true
+    }
+
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.isEmpty }
 
@@ -72,23 +79,25 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
                 guard let tag = companions.indices.dropFirst().first(where: { suffix.elementsEqual(companions[$0].utf8) }) else { return nil }
                 companion = UInt8(tag)
             }
+            // 8-4-4-4-12 lowercase hex digits; anything else (upper case included, which would
+            // not round-trip) is kept verbatim by the caller.
+            let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            guard p[8] == 0x2D, p[13] == 0x2D, p[18] == 0x2D, p[23] == 0x2D else { return nil }
             var high: UInt64 = 0, low: UInt64 = 0
-            var nibbles = 0
-            for offset in 0..<36 {
-                let byte = bytes[offset]
-                if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
-                    guard byte == UInt8(ascii: "-") else { return nil }
-                    continue
+            var valid = true
+            @inline(__always) func digits(_ from: Int, _ count: Int, into value: inout UInt64) {
+                for i in from..<(from + count) {
+                    let c = p[i]
+                    let d = c &- 0x30          // "0"..."9"
+                    let h = c &- 0x61          // "a"..."f"
+                    let nibble: UInt8 = d < 10 ? d : (h < 6 ? h &+ 10 : 0xFF)
+                    valid = valid && nibble != 0xFF
+                    value = value << 4 | UInt64(nibble & 0xF)
                 }
-                let value: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
-                default: return nil   // upper case would not round-trip
-                }
-                if nibbles < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
-                nibbles += 1
             }
+            digits(0, 8, into: &high); digits(9, 4, into: &high); digits(14, 4, into: &high)
+            digits(19, 4, into: &low); digits(24, 12, into: &low)
+            guard valid else { return nil }
             return .uuid(high, low, companion: companion)
         }
 
