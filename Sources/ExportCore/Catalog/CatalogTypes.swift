@@ -25,24 +25,51 @@ public struct CatalogAlbum: Sendable, Equatable {
 }
 
 /// One asset in one album. An asset in three albums appears three times.
+///
+/// A run holds one album's worth of these several times over (rows, candidates, plan), so the
+/// layout is kept small: optional numbers are stored with a sentinel, and the rarely present
+/// extras (checksum, live-photo video, sidecar) live in one shared box.
 public struct CatalogAsset: Sendable, Equatable {
     public var albumID: String
     public var assetID: String
     /// As stored by Immich: a path inside the Immich container.
     public var originalPath: String
     public var originalFileName: String
+    private var modified: Int64 = .min
+    private var size: Int64 = .min
+    private var captured: Int64 = .min
+    private var extras: Extras?
+
     /// `fileModifiedAt` in microseconds since 1970; becomes the exported file's mtime.
-    public var modifiedMicros: Int64?
+    public var modifiedMicros: Int64? {
+        get { modified == .min ? nil : modified }
+        set { modified = newValue ?? .min }
+    }
     /// exif `fileSizeInByte`, when Immich knows it.
-    public var fileSize: Int64?
-    /// Hex SHA-1 of the content when the algorithm is plain sha1.
-    public var checksumHex: String?
+    public var fileSize: Int64? {
+        get { size == .min ? nil : size }
+        set { size = newValue ?? .min }
+    }
     /// Capture time (local wall time stored as UTC) in microseconds, for `{date:…}`.
-    public var capturedMicros: Int64?
+    public var capturedMicros: Int64? {
+        get { captured == .min ? nil : captured }
+        set { captured = newValue ?? .min }
+    }
+    /// Hex SHA-1 of the content when the algorithm is plain sha1.
+    public var checksumHex: String? {
+        get { extras?.checksumHex }
+        set { updateExtras { $0.checksumHex = newValue } }
+    }
     /// The motion part of a live photo (only read with include_live_photos).
-    public var livePhoto: Companion?
+    public var livePhoto: Companion? {
+        get { extras?.livePhoto }
+        set { updateExtras { $0.livePhoto = newValue } }
+    }
     /// The XMP sidecar's stored path (only read with include_sidecars).
-    public var sidecarPath: String?
+    public var sidecarPath: String? {
+        get { extras?.sidecarPath }
+        set { updateExtras { $0.sidecarPath = newValue } }
+    }
 
     /// A second file exported next to the asset.
     public struct Companion: Sendable, Equatable {
@@ -56,6 +83,31 @@ public struct CatalogAsset: Sendable, Equatable {
         }
     }
 
+    /// Immutable once made: copies of an asset share it, a change makes a new one.
+    private final class Extras: Sendable {
+        let checksumHex: String?
+        let livePhoto: Companion?
+        let sidecarPath: String?
+        init(checksumHex: String?, livePhoto: Companion?, sidecarPath: String?) {
+            self.checksumHex = checksumHex
+            self.livePhoto = livePhoto
+            self.sidecarPath = sidecarPath
+        }
+    }
+
+    private struct ExtraValues {
+        var checksumHex: String?
+        var livePhoto: Companion?
+        var sidecarPath: String?
+    }
+
+    private mutating func updateExtras(_ change: (inout ExtraValues) -> Void) {
+        var values = ExtraValues(checksumHex: extras?.checksumHex, livePhoto: extras?.livePhoto, sidecarPath: extras?.sidecarPath)
+        change(&values)
+        extras = values.checksumHex == nil && values.livePhoto == nil && values.sidecarPath == nil
+            ? nil : Extras(checksumHex: values.checksumHex, livePhoto: values.livePhoto, sidecarPath: values.sidecarPath)
+    }
+
     public init(albumID: String, assetID: String, originalPath: String, originalFileName: String,
                 modifiedMicros: Int64?, fileSize: Int64?, checksumHex: String? = nil) {
         self.albumID = albumID
@@ -64,6 +116,13 @@ public struct CatalogAsset: Sendable, Equatable {
         self.originalFileName = originalFileName
         self.modifiedMicros = modifiedMicros
         self.fileSize = fileSize
-        self.checksumHex = checksumHex
+        if checksumHex != nil { self.checksumHex = checksumHex }
+    }
+
+    public static func == (a: CatalogAsset, b: CatalogAsset) -> Bool {
+        a.albumID == b.albumID && a.assetID == b.assetID && a.originalPath == b.originalPath
+            && a.originalFileName == b.originalFileName && a.modified == b.modified && a.size == b.size
+            && a.captured == b.captured && a.checksumHex == b.checksumHex && a.livePhoto == b.livePhoto
+            && a.sidecarPath == b.sidecarPath
     }
 }

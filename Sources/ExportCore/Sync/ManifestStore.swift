@@ -34,6 +34,7 @@ public final class ManifestStore: @unchecked Sendable {
         var manifest = Manifest()
         try apply(snapshotPath, to: &manifest)
         try apply(journalPath, to: &manifest)
+        for albumID in manifest.albums.keys { manifest.albums[albumID]!.files.trim() }
         var st = stat()
         let journalSize = stat(journalPath, &st) == 0 ? Int64(st.st_size) : 0
         lock.lock()
@@ -131,7 +132,7 @@ public final class ManifestStore: @unchecked Sendable {
                 }
                 guard let size = number(3), let mtime = number(4), let name = text(5), String(validating: bytes(2), as: UTF8.self) != nil else { return false }
                 manifest.albums[albumID, default: .init(folder: "", base: "")]
-                    .files[packed: OwnedFiles.PackedID(bytes: bytes(2))] = .init(name: name, size: size, mtime: mtime)
+                    .files.load(OwnedFiles.PackedID(bytes: bytes(2)), .init(name: name, size: size, mtime: mtime))
                 return true
             default:
                 guard let line = String(validating: line, as: UTF8.self) else { return false }
