@@ -18,6 +18,8 @@ let package = Package(
         // Thin C shims: the only places that see libpq / libmosquitto headers.
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMosquitto", path: "Sources/CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // glibc's allocator settings (mallopt), which the Glibc module does not export.
+        .systemLibrary(name: "CGlibcMalloc", path: "Sources/CGlibcMalloc"),
 
         // Swift wrappers, each the single caller of its C library.
         .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
@@ -50,7 +52,7 @@ let package = Package(
 
         // The command-line tool: thin argument-parser commands.
         .executableTarget(name: "immich-export", dependencies: [
-            "ExportCore", "Agent", "WebUI",
+            "ExportCore", "Agent", "WebUI", "CGlibcMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

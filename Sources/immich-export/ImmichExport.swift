@@ -1,4 +1,5 @@
 import ArgumentParser
+import CGlibcMalloc
 import ExportCore
 
 @main
@@ -9,6 +10,11 @@ struct ImmichExport: AsyncParsableCommand {
         version: ExportCoreVersion.string,
         subcommands: [RunCommand.self, CheckCommand.self, VerifyCommand.self, AgentCommand.self],
         defaultSubcommand: nil)
+
+    static func main() async {
+        immich_export_tune_allocator()   // before any other thread allocates
+        await main(nil)
+    }
 }
 
 /// Options shared by every command.

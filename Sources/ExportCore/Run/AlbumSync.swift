@@ -32,10 +32,11 @@ extension ExportRun {
         let owned = manifest.albums[albumID]?.files ?? [:]
         // Only an asset without a file of its own needs to know which names in the folder are
         // ours; on a re-run that is usually none, and this index walks every album of the folder.
-        let ownedInFolder = assets.allSatisfy({ owned[$0.assetID] != nil }) ? [:] : manifest.ownedNames(inFolder: folder)
+        let ownedInFolder = assets.allSatisfy({ owned.contains($0.assetID) }) ? [:] : manifest.ownedNames(inFolder: folder)
         let dryRun = self.dryRun
         let mode = config.exportMode
         let exportDir = config.exportDir
+        let assetsRoot = config.assetsRoot
         let selection = config.selection
         let fileTemplate = config.layout.fileTemplate == "{original}" ? nil : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders)
 
@@ -59,7 +60,7 @@ extension ExportRun {
                 listing[name] = nil
                 if !dryRun { try? FileSystem.removeFile(folderPath + "/" + name) }  // leftover of an interrupted copy
             }
-            let candidates = Self.candidates(for: assets, mapper: mapper)
+            let candidates = Self.candidates(for: assets, mapper: mapper, root: assetsRoot)
             p.found = candidates.reduce(0) { $0 + ($1.source != nil ? 1 : 0) }
             var input = FilePlanner.Input(albumID: albumID, candidates: candidates, listing: listing,
                                           owned: owned, ownedInFolder: ownedInFolder, mode: mode, folderPath: folderPath)
@@ -245,28 +246,29 @@ extension ExportRun {
 
     /// Maps and stats every source (blocking). A large album is split over two threads: the
     /// per-file cost is a path lookup in the kernel, and two lookups run side by side.
-    static func candidates(for assets: [CatalogAsset], mapper: PathMapper) -> [FileCandidate] {
-        guard assets.count >= 512 else { return assets.map { candidate(for: $0, mapper: mapper) } }
+    static func candidates(for assets: [CatalogAsset], mapper: PathMapper, root: String) -> [FileCandidate] {
+        let anchor = FileSystem.Anchor(root)
+        guard assets.count >= 512 else { return assets.map { candidate(for: $0, mapper: mapper, anchor: anchor) } }
         let lanes = 2
         var result = [FileCandidate?](repeating: nil, count: assets.count)
         result.withUnsafeMutableBufferPointer { slots in
             nonisolated(unsafe) let slots = slots   // each lane writes its own disjoint range
             DispatchQueue.concurrentPerform(iterations: lanes) { lane in
                 let range = (assets.count * lane / lanes)..<(assets.count * (lane + 1) / lanes)
-                for i in range { slots[i] = candidate(for: assets[i], mapper: mapper) }
+                for i in range { slots[i] = candidate(for: assets[i], mapper: mapper, anchor: anchor) }
             }
         }
         return result.map { $0! }
     }
 
     /// Maps and stats one asset's source (blocking).
-    static func candidate(for asset: CatalogAsset, mapper: PathMapper) -> FileCandidate {
+    static func candidate(for asset: CatalogAsset, mapper: PathMapper, anchor: FileSystem.Anchor? = nil) -> FileCandidate {
         guard let local = mapper.localPath(for: asset.originalPath) else {
             return FileCandidate(asset: asset, sourcePath: nil, source: nil,
                                  sourceProblem: "no path mapping for \(asset.originalPath) — add a path_map entry")
         }
         do throws(SystemError) {
-            let st = try FileSystem.statPath(local)
+            let st = if let anchor { try anchor.stat(local) } else { try FileSystem.statPath(local) }
             guard st.isRegularFile else {
                 return FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "\(local) is not a regular file")
             }

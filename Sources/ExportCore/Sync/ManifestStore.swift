@@ -80,6 +80,9 @@ public final class ManifestStore: @unchecked Sendable {
     private func apply(_ source: String, to manifest: inout Manifest) throws {
         var lineNumber = 0
         var parser = LineParser()
+        // A first, cheap pass sizes each album's columns: grown by doubling instead, they would
+        // briefly need twice their final memory, the largest single step of a run's peak.
+        if source == snapshotPath { parser.sizes = try Self.albumSizes(source) }
         _ = try Self.forEachLine(source) { bytes in
             lineNumber += 1
             guard parser.apply(bytes, to: &manifest) else {
@@ -92,11 +95,36 @@ public final class ManifestStore: @unchecked Sendable {
         manifest.albums = manifest.albums.filter { !$0.value.folder.isEmpty }
     }
 
+    /// Rows and name bytes of each album's "+" lines (album id bytes → sizes).
+    private static func albumSizes(_ path: String) throws -> [[UInt8]: (rows: Int, nameBytes: Int)] {
+        var sizes: [[UInt8]: (rows: Int, nameBytes: Int)] = [:]
+        var current: [UInt8] = []
+        var rows = 0, nameBytes = 0
+        _ = try forEachLine(path) { line in
+            guard line.count > 2, line[0] == UInt8(ascii: "+"), line[1] == UInt8(ascii: "\t"),
+                  let albumEnd = line[2...].firstIndex(of: UInt8(ascii: "\t")),
+                  let nameStart = line.lastIndex(of: UInt8(ascii: "\t")) else { return }
+            let album = UnsafeRawBufferPointer(rebasing: line[2..<albumEnd])
+            if !album.elementsEqual(current) {
+                if rows > 0 { sizes[current, default: (0, 0)].rows += rows; sizes[current]!.nameBytes += nameBytes }
+                current = Array(album)
+                rows = 0
+                nameBytes = 0
+            }
+            rows += 1
+            nameBytes += line.count - nameStart - 1
+        }
+        if rows > 0 { sizes[current, default: (0, 0)].rows += rows; sizes[current]!.nameBytes += nameBytes }
+        return sizes
+    }
+
     /// Applies lines straight from their bytes: a 100k-entry manifest is 100k "+" lines, so
     /// those make no String per field (the album id is reused from the line before).
     private struct LineParser {
         private var albumBytes: [UInt8] = []
         private var albumID = ""
+        /// From `albumSizes`, used as each album's first file line arrives.
+        var sizes: [[UInt8]: (rows: Int, nameBytes: Int)] = [:]
 
         /// False for a line that is not a valid record.
         mutating func apply(_ line: UnsafeRawBufferPointer, to manifest: inout Manifest) -> Bool {
@@ -129,6 +157,9 @@ public final class ManifestStore: @unchecked Sendable {
                     guard let id = text(1) else { return false }
                     albumBytes = Array(bytes(1))
                     albumID = id
+                    if let size = sizes.removeValue(forKey: albumBytes) {
+                        manifest.albums[albumID, default: .init(folder: "", base: "")].files.reserve(rows: size.rows, nameBytes: size.nameBytes)
+                    }
                 }
                 guard let size = number(3), let mtime = number(4), let name = text(5), String(validating: bytes(2), as: UTF8.self) != nil else { return false }
                 manifest.albums[albumID, default: .init(folder: "", base: "")]

@@ -41,12 +41,21 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         }
     }
 
+    /// Whether the asset has a file (no name is decoded).
+    public func contains(_ assetID: String) -> Bool {
+        let id = PackedID(assetID)
+        return base.row(of: id) != nil || (!overlay.isEmpty && overlay[id] != nil)
+    }
+
     /// Adds an entry while loading the snapshot: appended to the sorted columns when it sorts
     /// after the last one (the snapshot's order), else set like any other.
     mutating func load(_ id: PackedID, _ file: Manifest.OwnedFile) {
         if overlay.isEmpty || overlay[id] == nil, base.append(id, file) { return }
         self[packed: id] = file
     }
+
+    /// Room for `rows` more loaded entries with `nameBytes` of names in all.
+    mutating func reserve(rows: Int, nameBytes: Int) { base.reserve(rows: rows, nameBytes: nameBytes) }
 
     /// Gives back the columns' spare capacity once loading is done.
     mutating func trim() { base.trim() }
@@ -229,6 +238,13 @@ private struct SortedColumns: Sendable {
     mutating func remove(_ row: Int) {
         flags[row] = Self.removed
         liveCount -= 1
+    }
+
+    mutating func reserve(rows: Int, nameBytes: Int) {
+        let n = high.count + rows
+        high.reserveCapacity(n); low.reserveCapacity(n); companion.reserveCapacity(n)
+        sizes.reserveCapacity(n); mtimes.reserveCapacity(n); nameEnds.reserveCapacity(n); flags.reserveCapacity(n)
+        names.reserveCapacity(names.count + nameBytes)
     }
 
     mutating func trim() {
