@@ -167,6 +167,7 @@ struct LibraryResult {
     var hardlink: (sample: Sample, bytesWritten: Int64, files: Int)?
 
     var peakRSSKiB: Int { (exportFull + exportNoChange + exportChange).map(\.maxRSSKiB).max() ?? 0 }
+    var peakAnonKiB: Int { (exportFull + exportNoChange + exportChange).map(\.peakAnonKiB).max() ?? 0 }
 }
 
 struct CatalogResult {
@@ -321,7 +322,7 @@ struct Runner {
             result.hardlink = (linkSample, written, files)
             say("\(label): hardlink export \(String(format: "%.2f", linkSample.seconds)) s, \(files) files, \(written) bytes written")
         }
-        say("\(label): peak RSS \(result.peakRSSKiB / 1024) MiB")
+        say("\(label): peak RSS \(result.peakRSSKiB / 1024) MiB, of it anonymous \(result.peakAnonKiB / 1024) MiB")
         Measure.removeTree(dir)
         await cluster.dropDatabase(db)
         return result

@@ -1,10 +1,14 @@
 import Foundation
 import TestSupport
 
-/// One timed child process: wall time and the child's peak RSS (wait4's ru_maxrss).
+/// One timed child process: wall time, the child's peak RSS (wait4's ru_maxrss) and its peak
+/// anonymous memory (sampled): RSS also counts the program's own mapped code and libraries
+/// (shared, clean, dropped first under memory pressure), which do not grow with the library;
+/// the anonymous part is what the export allocates.
 struct Sample {
     var seconds: Double
     var maxRSSKiB: Int
+    var peakAnonKiB: Int = 0
 }
 
 enum Measure {
@@ -12,17 +16,19 @@ enum Measure {
     static func run(_ executable: String, _ arguments: [String], log: String) throws -> Sample {
         let start = DispatchTime.now().uptimeNanoseconds
         let pid = try Shell.spawn(executable, arguments, outputPath: log)
+        let sampler = AnonSampler(pid: pid)
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let peakAnon = sampler.stop()
         let exited = (status & 0x7f) == 0
         let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         guard code == 0 else {
             let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2000)
             throw BenchError("`\(([executable] + arguments).joined(separator: " "))` exited \(code):\n\(tail)")
         }
-        return Sample(seconds: seconds, maxRSSKiB: Int(usage.ru_maxrss))
+        return Sample(seconds: seconds, maxRSSKiB: Int(usage.ru_maxrss), peakAnonKiB: peakAnon)
     }
 
     /// Times an in-process block.
@@ -39,6 +45,37 @@ enum Measure {
     static func removeTree(_ path: String) {
         guard FileManager.default.fileExists(atPath: path) else { return }
         _ = try? Shell.run("/bin/rm", ["-rf", path])
+    }
+}
+
+/// Reads a child's `RssAnon` from /proc every 2 ms until stopped; the highest value seen is a
+/// lower bound of its true peak (a spike shorter than the interval can be missed).
+final class AnonSampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = true
+    private var peak = 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(pid: pid_t) {
+        let path = "/proc/\(pid)/status"
+        Thread.detachNewThread { [self] in
+            while lock.withLock({ running }) {
+                if let text = try? String(contentsOfFile: path, encoding: .utf8),
+                   let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
+                   let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+                    lock.withLock { peak = max(peak, kib) }
+                }
+                usleep(2000)
+            }
+            done.signal()
+        }
+    }
+
+    /// Stops sampling; the peak in KiB.
+    func stop() -> Int {
+        lock.withLock { running = false }
+        done.wait()
+        return lock.withLock { peak }
     }
 }
 

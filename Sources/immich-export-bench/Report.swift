@@ -70,12 +70,17 @@ struct Report {
             out.append(Line(measure: "4. peak RSS, \(lib.name) \(lib.assets) assets (\(lib.entries) entries)",
                             ours: String(format: "%.1f MiB", mib), reference: "", ratio: "",
                             goal: isLargest ? "≤ 50 MB at 100k" : "", met: isLargest && lib.assets >= 100_000 ? Self.mark(mib * 1_048_576 <= 50e6) : ""))
+            out.append(Line(measure: "4. … of it anonymous (heap, stacks; sampled), \(lib.name) \(lib.assets) assets",
+                            ours: String(format: "%.1f MiB", Double(lib.peakAnonKiB) / 1024), reference: "", ratio: "", goal: "", met: ""))
         }
         if small.count >= 2 {
             let a = small[0], b = small[small.count - 1]
             let growth = Double(b.peakRSSKiB - a.peakRSSKiB) * 1024 / Double(b.assets - a.assets)
             out.append(Line(measure: "4. RSS growth \(a.assets) → \(b.assets) assets", ours: String(format: "%.0f bytes/asset", growth),
                             reference: "", ratio: "", goal: "< 300 B/asset", met: Self.mark(growth < 300)))
+            let anonGrowth = Double(b.peakAnonKiB - a.peakAnonKiB) * 1024 / Double(b.assets - a.assets)
+            out.append(Line(measure: "4. anonymous memory growth \(a.assets) → \(b.assets) assets",
+                            ours: String(format: "%.0f bytes/asset", anonGrowth), reference: "", ratio: "", goal: "", met: ""))
         }
         // 5. Catalog alone.
         for generation in ["C", "D"] {

@@ -35,3 +35,37 @@ struct OwnedFilesTests {
         #expect(files.count == 1 && files["b"]?.name == "b2.jpg" && files[uuid] == nil)
     }
 }
+
+@Suite("Owned files: consolidation")
+struct OwnedFilesConsolidationTests {
+    @Test("files added in any order end in the sorted columns with their seen marks, other ids stay")
+    func consolidate() {
+        var files = OwnedFiles()
+        var expected: [String: Manifest.OwnedFile] = [:]
+        var random = SystemRandomNumberGenerator()
+        for i in 0..<300 {
+            let id = (0..<4).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max, using: &random)) }
+            let uuid = "\(id[0])-\(id[1].prefix(4))-\(id[1].suffix(4))-\(id[2].prefix(4))-\(id[2].suffix(4))\(id[3])"
+            var file = Manifest.OwnedFile(name: "IMG_\(i).jpg", size: Int64(i), mtime: 1000 + Int64(i))
+            file.seen = i % 3 == 0
+            files[uuid] = file
+            expected[uuid] = file
+        }
+        files["legacy"] = .init(name: "old.jpg", size: 1, mtime: 2)
+        expected["legacy"] = .init(name: "old.jpg", size: 1, mtime: 2)
+        files.consolidate()
+        #expect(files.count == expected.count)
+        for (id, file) in expected {
+            #expect(files[id] == file)
+            #expect(files[id]?.seen == file.seen)
+        }
+        // Still editable after consolidation: in place, renamed, removed.
+        let some = expected.keys.first { $0 != "legacy" }!
+        files.markSeen(some, ifNamed: expected[some]!.name)
+        #expect(files[some]?.seen == true)
+        files[some] = .init(name: "renamed.jpg", size: 9, mtime: 9)
+        #expect(files[some]?.name == "renamed.jpg")
+        files[some] = nil
+        #expect(files[some] == nil && files.count == expected.count - 1)
+    }
+}

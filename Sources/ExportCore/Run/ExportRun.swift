@@ -159,6 +159,7 @@ public struct ExportRun: Sendable {
                 assets: pending, mapper: mapper, manifest: &manifest, store: store, logger: logger,
                 settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
             processedAlbums.insert(albumID)
+            manifest.albums[albumID]?.files.consolidate()
             found += result.found
             expected += pending.count
             if let f = result.fatal { fatal = f }

@@ -57,6 +57,22 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
     /// Room for `rows` more loaded entries with `nameBytes` of names in all.
     mutating func reserve(rows: Int, nameBytes: Int) { base.reserve(rows: rows, nameBytes: nameBytes) }
 
+    /// Moves what a run added (an album's first export puts every file here) into the sorted
+    /// columns, so a library exported for the first time ends as compact as a loaded one.
+    mutating func consolidate() {
+        let added = overlay.filter { if case .uuid = $0.key { true } else { false } }
+        guard added.count >= 64 else { return }
+        var rows = base.liveRows.map { (id: base.id(at: $0), file: base.file(at: $0)) }
+        rows.reserveCapacity(rows.count + added.count)
+        for (id, file) in added { rows.append((id: id, file: file)) }
+        rows.sort { $0.id.order < $1.id.order }
+        var fresh = SortedColumns()
+        fresh.reserve(rows: rows.count, nameBytes: rows.reduce(0) { $0 + $1.file.name.utf8.count })
+        for row in rows { _ = fresh.append(row.id, row.file) }
+        base = fresh
+        overlay = overlay.filter { if case .other = $0.key { true } else { false } }
+    }
+
     /// Gives back the columns' spare capacity once loading is done.
     mutating func trim() { base.trim() }
 
@@ -96,6 +112,12 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         case other(String)
 
         static let companions = ["", "#live", "#xmp"]
+
+        /// Sort key of a packed id (ids that are not UUIDs never reach the sorted columns).
+        var order: (UInt64, UInt64, UInt8) {
+            if case let .uuid(high, low, companion) = self { return (high, low, companion) }
+            return (.max, .max, .max)
+        }
 
         init(_ id: String) {
             self = Self.pack(id) ?? .other(id)
