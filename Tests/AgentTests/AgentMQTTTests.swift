@@ -81,7 +81,7 @@ struct AgentMQTTTests {
 
     /// Run now on a large library, a second request is refused (event), Cancel ends it `cancelled`.
     @Test func secondRequestIsRefusedAndCancelStopsTheRun() async throws {
-        try await withAgent(Libraries.large(), copyConcurrency: 1) { broker, sandbox, agent, observer in
+        try await withAgent(Libraries.large(), copyConcurrency: 1, slowCopies: true) { broker, sandbox, agent, observer in
             let startedAt = ContinuousClock.now
             let reacted = try await press(broker, "run") { await agent.runner.isRunning }
             #expect(reacted)
@@ -145,7 +145,7 @@ struct AgentMQTTTests {
     /// The broker dies mid-run and comes back empty (no persistence): the agent reconnects and
     /// publishes availability, discovery and the current state again; the run is unaffected.
     @Test func brokerRestartMidRunIsSurvived() async throws {
-        try await withAgent(Libraries.large(files: 1500), copyConcurrency: 1) { broker, sandbox, agent, observer in
+        try await withAgent(Libraries.large(files: 1500), copyConcurrency: 1, slowCopies: true) { broker, sandbox, agent, observer in
             let reacted = try await press(broker, "run") { await agent.runner.isRunning }
             #expect(reacted)
             await broker.stop()
@@ -168,6 +168,8 @@ struct AgentMQTTTests {
     @Test func shutdownDuringARunCancelsItAndGoesOffline() async throws {
         try await withBroker { broker in
             let sandbox = try await ExportSandbox(generation: .d, fixture: Libraries.large(files: 1500))
+            slowDownCopies(in: sandbox)
+            defer { WriteFaults.remove(under: sandbox.exportDir) }
             let observer = try await Observer(broker)
             let agent = try RunningAgent(config: sandbox.agentConfig(broker, copyConcurrency: 1))
             #expect(await observer.waitUntil { _ in observer.last(on: topics.availability)?.payloadString == "online" })

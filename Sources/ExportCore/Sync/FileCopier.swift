@@ -19,6 +19,14 @@ public enum FileCopier {
     }
 
 
+    /// A copy written under its temp name, not yet under its final one.
+    public struct Staged: Sendable {
+        public let tempPath: String
+        public let finalPath: String
+        public let size: Int64
+        public let mtime: Int64
+    }
+
     /// - Returns: bytes copied.
     /// - Parameters:
     ///   - beforeRename: runs after the data is durable and before it appears under its final
@@ -31,6 +39,19 @@ public enum FileCopier {
         beforeRename: (Int64) throws(SystemError) -> Void = { _ in },
         shouldStop: () -> Bool = { false }
     ) throws(SystemError) -> Int64 {
+        let staged = try stage(from: source, toFolder: folder, name: name, mtime: mtime, expectedSHA1: expectedSHA1,
+                               flushNow: true, shouldStop: shouldStop)
+        try publish(staged, beforeRename: beforeRename)
+        return staged.size
+    }
+
+    /// Writes the temp file (stamped, and verified when asked). With `flushNow` false its data is
+    /// not flushed yet: the caller makes a whole batch durable at once (`makeDurable`, one
+    /// filesystem sync instead of one per file) and only then publishes.
+    public static func stage(
+        from source: String, toFolder folder: String, name: String, mtime: Int64, expectedSHA1: String? = nil,
+        flushNow: Bool, shouldStop: () -> Bool = { false }
+    ) throws(SystemError) -> Staged {
         let finalPath = folder + "/" + name
         let tempPath = tempPath(in: folder)
 
@@ -48,21 +69,43 @@ public enum FileCopier {
         do throws(SystemError) {
             if let code = WriteFaults.check(finalPath) { throw SystemError("write", finalPath, code: code) }
             try transfer(from: input, to: output, size: size, source: source, target: finalPath, shouldStop: shouldStop)
-            guard fsync(output) == 0 else { throw SystemError("sync", finalPath) }
+            if flushNow { guard fsync(output) == 0 else { throw SystemError("sync", finalPath) } }
             var times = FileSystem.times(mtime)
             guard futimens(output, &times) == 0 else { throw SystemError("set time", finalPath) }
             closed = true
             guard close(output) == 0 else { throw SystemError("write", finalPath) }
             if shouldStop() { throw SystemError("copy", finalPath, code: ECANCELED) }
             if let expectedSHA1 { try verifyCopy(tempPath, finalPath: finalPath, expected: expectedSHA1, shouldStop: shouldStop) }
-            try beforeRename(size)
-            try FileSystem.rename(tempPath, finalPath)
         } catch {
             if !closed { close(output) }
             unlink(tempPath)
             throw error
         }
-        return size
+        return Staged(tempPath: tempPath, finalPath: finalPath, size: size, mtime: mtime)
+    }
+
+    /// The journal line (`beforeRename`), then the final name. On failure the temp file goes.
+    public static func publish(_ staged: Staged, beforeRename: (Int64) throws(SystemError) -> Void) throws(SystemError) {
+        do throws(SystemError) {
+            try beforeRename(staged.size)
+            try FileSystem.rename(staged.tempPath, staged.finalPath)
+        } catch {
+            unlink(staged.tempPath)
+            throw error
+        }
+    }
+
+    /// Drops a staged copy that will not be published.
+    public static func discard(_ staged: Staged) { unlink(staged.tempPath) }
+
+    /// Flushes everything written to the filesystem holding `folder` (syncfs): after it returns,
+    /// the staged copies in that folder are on disk and may get their final names.
+    public static func makeDurable(folder: String) throws(SystemError) {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("sync", folder) }
+        defer { close(fd) }
+        let result = syncFileSystem.map { $0(fd) } ?? { sync(); return 0 }()
+        guard result == 0 else { throw SystemError("sync", folder) }
     }
 
     /// Hashes the written temp file; a digest other than Immich's fails the copy.
@@ -124,6 +167,13 @@ public enum FileCopier {
             }
         }
     }
+
+    private typealias SyncFS = @convention(c) (Int32) -> Int32
+    /// syncfs(2), looked up like copy_file_range (not exported by Swift's Glibc module).
+    private static let syncFileSystem: SyncFS? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: SyncFS.self)
+    }()
 
     private typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
     /// Swift's Glibc module does not export copy_file_range; look it up once in libc.

@@ -74,11 +74,13 @@ extension ExportSandbox {
 
 /// Broker, sandbox and agent for one test; everything is torn down afterwards.
 func withAgent(
-    _ fixture: ImmichFixture, schedule: String = "", copyConcurrency: Int = 4,
+    _ fixture: ImmichFixture, schedule: String = "", copyConcurrency: Int = 4, slowCopies: Bool = false,
     _ body: (MosquittoBroker, ExportSandbox, RunningAgent, Observer) async throws -> Void
 ) async throws {
     try await withBroker { broker in
         let sandbox = try await ExportSandbox(generation: .d, fixture: fixture)
+        if slowCopies { slowDownCopies(in: sandbox) }
+        defer { WriteFaults.remove(under: sandbox.exportDir) }
         var agent: RunningAgent?
         var observer: Observer?
         do {
@@ -94,5 +96,14 @@ func withAgent(
         try await agent?.stop()
         await observer?.stop()
         await sandbox.tearDown()
+    }
+}
+
+/// 2 ms per copied file through the copier's test seam: a run over a "large" library then lasts
+/// seconds however fast the disk is, so a test can act in the middle of it.
+func slowDownCopies(in sandbox: ExportSandbox) {
+    WriteFaults.register(under: sandbox.exportDir) { _ in
+        usleep(2000)
+        return nil
     }
 }
