@@ -271,7 +271,7 @@ struct Runner {
                 result.cp.append(try Measure.run("/usr/bin/cp", ["-r", assetsRoot, cpDir], log: log))
                 Measure.removeTree(cpDir); Measure.settle()
                 guard r == 0 else { return }
-                // cp -r + sync: the durability immich-export gives (it fsyncs every file).
+                // cp -r + sync: the durability immich-export gives (its copies are on disk before they get their names).
                 let t = Date()
                 _ = try Measure.run("/usr/bin/cp", ["-r", assetsRoot, cpDir], log: log)
                 Measure.settle()

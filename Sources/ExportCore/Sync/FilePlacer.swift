@@ -5,7 +5,8 @@ import Foundation
 
 /// Puts one asset into its album folder the way `export_mode` asks, always through a hidden temp
 /// name and a rename, so a final name never shows a half-made file:
-/// - copy: `FileCopier` (copy_file_range, fsync, mtime = asset's).
+/// - copy: `FileCopier` (copy_file_range, flushed, mtime = asset's); the album sync batches the
+///   flush of plain copies itself (`FileCopier.stage` / `makeDurable` / `publish`).
 /// - reflink: a copy-on-write clone (FICLONE) where the filesystem can, else a copy.
 /// - hardlink: a second name for the library's file — no bytes written; across filesystems a copy
 ///   (stamped with the source's mtime, so it compares like a link next time).
