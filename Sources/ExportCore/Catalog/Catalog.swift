@@ -83,7 +83,8 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// Album×asset rows in batches, grouped by album id. Memory stays flat: one batch at a time.
+    /// Album×asset rows in batches, grouped by album id (within an album in no particular order:
+    /// sort with `CatalogAsset.exportOrder`). Memory stays flat: one batch at a time.
     public func assets(batchSize: Int = 2000) -> AsyncThrowingMapSequence<AsyncThrowingStream<PostgresResult, Error>, [CatalogAsset]> {
         connection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize).map { rows in
             var batch: [CatalogAsset] = []
@@ -101,6 +102,7 @@ public final class Catalog: Sendable {
                                             modifiedMicros: rows.int64(row, 10))
                 }
                 asset.sidecarPath = rows.string(row, 11)
+                asset.createdMicros = rows.int64(row, 12)
                 batch.append(asset)
             }
             return batch

@@ -38,6 +38,7 @@ public struct CatalogAsset: Sendable, Equatable {
     private var modified: Int64 = .min
     private var size: Int64 = .min
     private var captured: Int64 = .min
+    private var created: Int64 = .min
     private var extras: Extras?
 
     /// `fileModifiedAt` in microseconds since 1970; becomes the exported file's mtime.
@@ -55,6 +56,23 @@ public struct CatalogAsset: Sendable, Equatable {
         get { captured == .min ? nil : captured }
         set { captured = newValue ?? .min }
     }
+    /// `fileCreatedAt` in microseconds, for the order within an album.
+    public var createdMicros: Int64? {
+        get { created == .min ? nil : created }
+        set { created = newValue ?? .min }
+    }
+
+    /// An album's assets in export order: oldest first (so the oldest keeps the plain name when
+    /// two share one), then by id; unknown creation times last.
+    public static func exportOrder(_ a: CatalogAsset, _ b: CatalogAsset) -> Bool {
+        if a.created != b.created {
+            if a.created == .min { return false }
+            if b.created == .min { return true }
+            return a.created < b.created
+        }
+        return a.assetID < b.assetID
+    }
+
     /// Hex SHA-1 of the content when the algorithm is plain sha1.
     public var checksumHex: String? {
         get { extras?.checksumHex }
@@ -122,7 +140,7 @@ public struct CatalogAsset: Sendable, Equatable {
     public static func == (a: CatalogAsset, b: CatalogAsset) -> Bool {
         a.albumID == b.albumID && a.assetID == b.assetID && a.originalPath == b.originalPath
             && a.originalFileName == b.originalFileName && a.modified == b.modified && a.size == b.size
-            && a.captured == b.captured && a.checksumHex == b.checksumHex && a.livePhoto == b.livePhoto
+            && a.captured == b.captured && a.created == b.created && a.checksumHex == b.checksumHex && a.livePhoto == b.livePhoto
             && a.sidecarPath == b.sidecarPath
     }
 }

@@ -149,6 +149,7 @@ public struct ExportRun: Sendable {
         func flush() async throws {
             guard let albumID = currentAlbum, !pending.isEmpty else { return }
             defer { pending.removeAll(keepingCapacity: true) }
+            pending.sort(by: CatalogAsset.exportOrder)
             guard let assignment = folders[albumID] else {
                 logger.debug("album appeared during the run; next run exports it", metadata: ["album": "\(albumID)"])
                 return
