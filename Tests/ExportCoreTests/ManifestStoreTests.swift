@@ -39,7 +39,14 @@ struct ManifestStoreTests {
             #expect(files["torn"] == nil)
             #expect(manifest.albums["plain-album"]?.files.isEmpty == true)
 
+            // A small journal stays: the snapshot is not rewritten for a few lines.
+            let snapshotBefore = try String(contentsOfFile: dir + "/manifest.tsv", encoding: .utf8)
             try store.compact(manifest)
+            #expect(try String(contentsOfFile: dir + "/manifest.tsv", encoding: .utf8) == snapshotBefore)
+            #expect(try store.load() == manifest)
+
+            try store.compact(manifest, force: true)
+            #expect(try String(contentsOfFile: dir + "/journal.tsv", encoding: .utf8).isEmpty)
             #expect(try store.load() == manifest)
         }
     }

@@ -113,7 +113,7 @@ public struct ExportRun: Sendable {
                 if canMove(previous.folder, to: assignment.folder, manifest: manifest, folders: folders) {
                     if !dryRun {
                         try moveFolder(previous.folder, to: assignment.folder, manifest: &manifest, store: store)
-                        try store.recordAlbum(album.id, folder: assignment.folder, base: assignment.base)
+                        try store.recordAlbumMoved(album.id, folder: assignment.folder, base: assignment.base)
                     }
                     if dryRun { dryRunListing[assignment.folder] = previous.folder }  // still at the old place
                     manifest.albums[album.id]!.folder = assignment.folder

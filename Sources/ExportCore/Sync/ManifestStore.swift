@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 
 /// Keeps the manifest crash-safe in `export_dir/.immich-export/`: a snapshot (`manifest.tsv`,
-/// replaced atomically at the end of a run) plus a journal (`journal.tsv`) that gets a line
+/// replaced atomically at the end of a run once the journal has grown) plus a journal (`journal.tsv`) that gets a line
 /// *before* each file is renamed into place and after each delete. Replaying the journal on
 /// the next start means a crash can only ever make us forget a file we could re-adopt, never
 /// claim one we did not write.
@@ -181,6 +181,11 @@ public final class ManifestStore: @unchecked Sendable {
                 let existing = manifest.albums[f[1]]
                 let files = existing.map { $0.folder == f[2] || $0.folder.isEmpty ? $0.files : [:] } ?? [:]
                 manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
+            case "M" where f.count == 4:
+                var entry = manifest.albums[f[1]] ?? .init(folder: f[2], base: f[3])
+                entry.folder = f[2]
+                entry.base = f[3]
+                manifest.albums[f[1]] = entry
             case "-" where f.count == 3:
                 manifest.albums[f[1]]?.files[f[2]] = nil
             case "X" where f.count == 2:
@@ -210,6 +215,11 @@ public final class ManifestStore: @unchecked Sendable {
         try append("A\t\(albumID)\t\(folder)\t\(base)\n")
     }
 
+    /// The album's folder was renamed along with it: its files stay on record under the new name.
+    public func recordAlbumMoved(_ albumID: String, folder: String, base: String) throws(SystemError) {
+        try append("M\t\(albumID)\t\(folder)\t\(base)\n")
+    }
+
     public func recordFile(albumID: String, assetID: String, _ file: Manifest.OwnedFile) throws(SystemError) {
         try append("+\t\(albumID)\t\(assetID)\t\(file.size)\t\(file.mtime)\t\(file.name)\n")
     }
@@ -231,11 +241,18 @@ public final class ManifestStore: @unchecked Sendable {
         changed = true
     }
 
-    /// Writes the whole manifest as the new snapshot (durably), then empties the journal.
-    public func compact(_ manifest: Manifest) throws(SystemError) {
+    /// Writes the whole manifest as the new snapshot (durably), then empties the journal — once
+    /// the journal has grown to an eighth of the snapshot (or 256 KiB): rewriting 100k lines
+    /// after a run that changed a handful of files cost more than replaying those lines at the
+    /// next start. `force` writes it regardless.
+    public func compact(_ manifest: Manifest, force: Bool = false) throws(SystemError) {
         lock.lock()
-        let needed = changed || !FileSystem.exists(snapshotPath)
+        let hasChanges = changed
         lock.unlock()
+        var st = stat()
+        let snapshotBytes = stat(snapshotPath, &st) == 0 ? Int64(st.st_size) : -1
+        let journalBytes = stat(journalPath, &st) == 0 ? Int64(st.st_size) : 0
+        let needed = snapshotBytes < 0 || (hasChanges && (force || journalBytes > max(256 << 10, snapshotBytes / 8)))
         guard needed else { return }
         try FileSystem.makeDirectory(directory)
         // Streamed through a small buffer: the snapshot is never held in memory as a whole.
