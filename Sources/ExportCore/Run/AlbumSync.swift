@@ -4,6 +4,8 @@ import Logging
 extension ExportRun {
     struct AlbumOutcome {
         var found = 0
+        /// Files got new names in the folder: its entries still need a sync (one at the run's end).
+        var placed = false
         /// Set when the run must stop (disk full).
         var fatal: String?
     }
@@ -278,7 +280,7 @@ extension ExportRun {
             try await publishStaged()
         }
         if !dryRun {
-            if placedAny { FileSystem.syncDirectory(folderPath) }
+            outcome.placed = placedAny
             if config.layout.folderMtime, let newest = prepared.plan.compactMap({ $0.name == nil ? nil : $0.candidate.targetMtime }).max() {
                 var times = FileSystem.times(newest)
                 utimensat(AT_FDCWD, folderPath, &times, 0)

@@ -142,6 +142,9 @@ public struct ExportRun: Sendable {
         var expected = 0
         var fatal: String?
 
+        /// Album folders that got new files: their entries are made durable once, at the end.
+        var changedFolders: [String] = []
+        defer { syncFolders(changedFolders, logger: logger) }
         var pending: [CatalogAsset] = []
         var currentAlbum: String?
         // Albums whose files are final for this run: an unseen file there has left its album.
@@ -163,6 +166,7 @@ public struct ExportRun: Sendable {
             manifest.albums[albumID]?.files.consolidate()
             found += result.found
             expected += pending.count
+            if result.placed { changedFolders.append(assignment.folder) }
             if let f = result.fatal { fatal = f }
         }
 
@@ -228,6 +232,22 @@ public struct ExportRun: Sendable {
         manifest.createdFolders.insert(new)
         try store.recordFolderCreated(new)
         try store.recordFolderRemoved(old)
+    }
+
+    /// One filesystem sync per filesystem holding a changed folder (normally one in all) instead
+    /// of a directory fsync per album: a run that changed a few files in many albums paid for
+    /// each album.
+    private func syncFolders(_ folders: [String], logger: Logger) {
+        guard !dryRun, !folders.isEmpty else { return }
+        var devices: Set<UInt64> = []
+        for folder in folders {
+            let path = config.exportDir + "/" + folder
+            var st = stat()
+            guard stat(path, &st) == 0, devices.insert(UInt64(st.st_dev)).inserted else { continue }
+            do throws(SystemError) { try FileCopier.makeDurable(folder: path) } catch {
+                logger.warning("could not flush the export folder to disk", metadata: ["folder": "\(folder)", "error": "\(error.reason)"])
+            }
+        }
     }
 
     private func compact(_ store: ManifestStore, _ manifest: Manifest) throws {
