@@ -4,8 +4,6 @@ import Logging
 extension ExportRun {
     struct AlbumOutcome {
         var found = 0
-        /// Files got new names in the folder: its entries still need a sync (one at the run's end).
-        var placed = false
         /// Set when the run must stop (disk full).
         var fatal: String?
     }
@@ -25,8 +23,8 @@ extension ExportRun {
     /// then copy with bounded concurrency, updating the manifest as files land.
     func syncAlbum(
         albumID: String, albumName: String, folder: String, listFrom: String? = nil, assets: [CatalogAsset], mapper: PathMapper,
-        manifest: inout Manifest, store: ManifestStore, logger: Logger,
-        settledAlbum: (String) -> Bool = { _ in false }
+        manifest: inout Manifest, store: ManifestStore, staged: StagedCopies, changedFolders: inout Set<String>,
+        logger: Logger, settledAlbum: (String) -> Bool = { _ in false }
     ) async throws -> AlbumOutcome {
         tracker.emit(.albumStarted(albumID: albumID))
         defer { tracker.emit(.albumFinished(albumID: albumID)) }
@@ -123,16 +121,6 @@ extension ExportRun {
         try await withThrowingTaskGroup(of: (Int, Result<Placement, SystemError>).self) { group in
             var inFlight = 0
             var warnedFallback = false
-            // Plain copies are written under temp names without a flush each; a batch is made
-            // durable with one filesystem sync and only then renamed into place: one sync per
-            // 64 files, 256 MB or second instead of one per file, which was most of a small-file
-            // export's time. Progress counts a file once it has its final name.
-            var staged: [(index: Int, copy: FileCopier.Staged)] = []
-            var stagedBytes: Int64 = 0
-            var stagedSince = ContinuousClock.now
-            func batchIsDue() -> Bool {
-                !staged.isEmpty && (staged.count >= 64 || stagedBytes >= 256 << 20 || ContinuousClock.now - stagedSince >= .seconds(1))
-            }
             func settle(_ index: Int, _ result: Result<FilePlacer.Placed, SystemError>) {
                 let planned = prepared.plan[index]
                 let assetID = planned.candidate.asset.assetID
@@ -164,41 +152,22 @@ extension ExportRun {
                 }
             }
 
+            // Plain copies wait, written but not yet flushed, for one sync of their whole batch
+            // (`StagedCopies`); everything else is in place when its task ends.
             func receive(_ index: Int, _ result: Result<Placement, SystemError>) {
                 switch result {
                 case let .success(.placed(placed)): settle(index, .success(placed))
                 case let .success(.staged(copy)):
-                    if staged.isEmpty { stagedSince = .now }
-                    staged.append((index, copy))
-                    stagedBytes += copy.size
+                    let planned = prepared.plan[index]
+                    staged.add(.init(albumID: albumID, assetID: planned.candidate.asset.assetID, name: planned.name!,
+                                     folder: folder, isUpdate: planned.action == .update, copy: copy))
                 case let .failure(error): settle(index, .failure(error))
                 }
             }
             func publishStaged() async throws {
-                guard !staged.isEmpty else { return }
-                let batch = staged
-                staged = []
-                stagedBytes = 0
-                let plan = prepared.plan
-                let results = try await BlockingIO.run { () -> [(Int, Result<FilePlacer.Placed, SystemError>)] in
-                    do throws(SystemError) {
-                        try FileCopier.makeDurable(folder: folderPath)
-                    } catch {
-                        batch.forEach { FileCopier.discard($0.copy) }
-                        return batch.map { ($0.index, .failure(error)) }
-                    }
-                    return batch.map { index, copy in
-                        let planned = plan[index]
-                        let assetID = planned.candidate.asset.assetID, name = planned.name!
-                        return (index, Result { () throws(SystemError) -> FilePlacer.Placed in
-                            try FileCopier.publish(copy) { size throws(SystemError) in
-                                try store.recordFile(albumID: albumID, assetID: assetID, .init(name: name, size: size, mtime: copy.mtime))
-                            }
-                            return FilePlacer.Placed(bytesWritten: copy.size, size: copy.size, mtime: copy.mtime)
-                        })
-                    }
+                if let fatal = try await publish(staged, manifest: &manifest, store: store, changedFolders: &changedFolders, logger: logger) {
+                    outcome.fatal = fatal
                 }
-                for (index, result) in results { settle(index, result) }
             }
 
             // Unchanged files are counted, not reported one by one: on a re-run they are nearly all
@@ -240,7 +209,7 @@ extension ExportRun {
                         inFlight -= 1
                         receive(i, r)
                     }
-                    if batchIsDue() { try await publishStaged() }
+                    if staged.isDue { try await publishStaged() }
                     if control.isCancelled || outcome.fatal != nil { break }
                     tracker.emit(.fileStarted(path: path))
                     let source = planned.candidate.sourcePath!
@@ -277,10 +246,11 @@ extension ExportRun {
                 }
             }
             while let (i, r) = try await group.next() { receive(i, r) }
-            try await publishStaged()
+            // Stamping the folder's time must come after its last rename.
+            if config.layout.folderMtime { try await publishStaged() }
         }
         if !dryRun {
-            outcome.placed = placedAny
+            if placedAny { changedFolders.insert(folder) }
             if config.layout.folderMtime, let newest = prepared.plan.compactMap({ $0.name == nil ? nil : $0.candidate.targetMtime }).max() {
                 var times = FileSystem.times(newest)
                 utimensat(AT_FDCWD, folderPath, &times, 0)
@@ -342,7 +312,7 @@ extension ExportRun {
         }
     }
 
-    private func markSeen(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ name: String) {
+    func markSeen(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ name: String) {
         manifest.albums[albumID]?.files.markSeen(assetID, ifNamed: name)
     }
 }

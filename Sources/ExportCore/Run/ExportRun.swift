@@ -143,8 +143,9 @@ public struct ExportRun: Sendable {
         var fatal: String?
 
         /// Album folders that got new files: their entries are made durable once, at the end.
-        var changedFolders: [String] = []
+        var changedFolders: Set<String> = []
         defer { syncFolders(changedFolders, logger: logger) }
+        let staged = StagedCopies()
         var pending: [CatalogAsset] = []
         var currentAlbum: String?
         // Albums whose files are final for this run: an unseen file there has left its album.
@@ -160,13 +161,13 @@ public struct ExportRun: Sendable {
             let result = try await syncAlbum(
                 albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
                 listFrom: dryRunListing[assignment.folder],
-                assets: pending, mapper: mapper, manifest: &manifest, store: store, logger: logger,
+                assets: pending, mapper: mapper, manifest: &manifest, store: store, staged: staged,
+                changedFolders: &changedFolders, logger: logger,
                 settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
             processedAlbums.insert(albumID)
             manifest.albums[albumID]?.files.consolidate()
             found += result.found
             expected += pending.count
-            if result.placed { changedFolders.append(assignment.folder) }
             if let f = result.fatal { fatal = f }
         }
 
@@ -182,6 +183,10 @@ public struct ExportRun: Sendable {
             if fatal != nil || control.isCancelled { break }
         }
         if fatal == nil && !control.isCancelled { try await flush() }
+        // Whatever is still staged is complete: name it before deciding anything else.
+        if let f = try await publish(staged, manifest: &manifest, store: store, changedFolders: &changedFolders, logger: logger) {
+            fatal = fatal ?? f
+        }
 
         if let fatal {
             tracker.emit(.guardDecision("run failed; cleanup skipped"))
@@ -237,7 +242,7 @@ public struct ExportRun: Sendable {
     /// One filesystem sync per filesystem holding a changed folder (normally one in all) instead
     /// of a directory fsync per album: a run that changed a few files in many albums paid for
     /// each album.
-    private func syncFolders(_ folders: [String], logger: Logger) {
+    private func syncFolders(_ folders: Set<String>, logger: Logger) {
         guard !dryRun, !folders.isEmpty else { return }
         var devices: Set<UInt64> = []
         for folder in folders {
