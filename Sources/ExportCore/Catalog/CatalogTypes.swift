@@ -35,42 +35,25 @@ public struct CatalogAsset: Sendable, Equatable {
     /// As stored by Immich: a path inside the Immich container.
     public var originalPath: String
     public var originalFileName: String
-    private var modified: Int64 = .min
-    private var size: Int64 = .min
-    private var captured: Int64 = .min
-    private var created: Int64 = .min
-    private var extras: Extras?
-
     /// `fileModifiedAt` in microseconds since 1970; becomes the exported file's mtime.
-    public var modifiedMicros: Int64? {
-        get { modified == .min ? nil : modified }
-        set { modified = newValue ?? .min }
-    }
+    @CompactOptional public var modifiedMicros: Int64? = nil
     /// exif `fileSizeInByte`, when Immich knows it.
-    public var fileSize: Int64? {
-        get { size == .min ? nil : size }
-        set { size = newValue ?? .min }
-    }
+    @CompactOptional public var fileSize: Int64? = nil
     /// Capture time (local wall time stored as UTC) in microseconds, for `{date:…}`.
-    public var capturedMicros: Int64? {
-        get { captured == .min ? nil : captured }
-        set { captured = newValue ?? .min }
-    }
+    @CompactOptional public var capturedMicros: Int64? = nil
     /// `fileCreatedAt` in microseconds, for the order within an album.
-    public var createdMicros: Int64? {
-        get { created == .min ? nil : created }
-        set { created = newValue ?? .min }
-    }
+    @CompactOptional public var createdMicros: Int64? = nil
+    private var extras: Extras?
 
     /// An album's assets in export order: oldest first (so the oldest keeps the plain name when
     /// two share one), then by id; unknown creation times last.
     public static func exportOrder(_ a: CatalogAsset, _ b: CatalogAsset) -> Bool {
-        if a.created != b.created {
-            if a.created == .min { return false }
-            if b.created == .min { return true }
-            return a.created < b.created
+        switch (a.createdMicros, b.createdMicros) {
+        case let (x?, y?) where x != y: return x < y
+        case (nil, _?): return false
+        case (_?, nil): return true
+        default: return a.assetID < b.assetID
         }
-        return a.assetID < b.assetID
     }
 
     /// Hex SHA-1 of the content when the algorithm is plain sha1.
@@ -139,8 +122,20 @@ public struct CatalogAsset: Sendable, Equatable {
 
     public static func == (a: CatalogAsset, b: CatalogAsset) -> Bool {
         a.albumID == b.albumID && a.assetID == b.assetID && a.originalPath == b.originalPath
-            && a.originalFileName == b.originalFileName && a.modified == b.modified && a.size == b.size
-            && a.captured == b.captured && a.created == b.created && a.checksumHex == b.checksumHex && a.livePhoto == b.livePhoto
-            && a.sidecarPath == b.sidecarPath
+            && a.originalFileName == b.originalFileName && a.modifiedMicros == b.modifiedMicros && a.fileSize == b.fileSize
+            && a.capturedMicros == b.capturedMicros && a.createdMicros == b.createdMicros && a.checksumHex == b.checksumHex
+            && a.livePhoto == b.livePhoto && a.sidecarPath == b.sidecarPath
+    }
+}
+
+/// An optional Int64 in 8 bytes instead of 9 (16 with padding): `Int64.min`, a value no
+/// timestamp or size can have, stands for nil.
+@propertyWrapper
+public struct CompactOptional: Sendable, Equatable {
+    private var raw: Int64 = .min
+    public init(wrappedValue: Int64?) { raw = wrappedValue ?? .min }
+    public var wrappedValue: Int64? {
+        get { raw == .min ? nil : raw }
+        set { raw = newValue ?? .min }
     }
 }

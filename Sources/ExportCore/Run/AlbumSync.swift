@@ -164,8 +164,9 @@ extension ExportRun {
                 case let .failure(error): settle(index, .failure(error))
                 }
             }
-            func publishStaged() async throws {
-                if let fatal = try await publish(staged, manifest: &manifest, store: store, changedFolders: &changedFolders, logger: logger) {
+            func publishStaged(wait: Bool) async throws {
+                if let fatal = try await publish(staged, wait: wait, manifest: &manifest, store: store,
+                                                 changedFolders: &changedFolders, logger: logger) {
                     outcome.fatal = fatal
                 }
             }
@@ -209,7 +210,7 @@ extension ExportRun {
                         inFlight -= 1
                         receive(i, r)
                     }
-                    if staged.isDue { try await publishStaged() }
+                    if staged.isDue { try await publishStaged(wait: false) }
                     if control.isCancelled || outcome.fatal != nil { break }
                     tracker.emit(.fileStarted(path: path))
                     let source = planned.candidate.sourcePath!
@@ -247,7 +248,7 @@ extension ExportRun {
             }
             while let (i, r) = try await group.next() { receive(i, r) }
             // Stamping the folder's time must come after its last rename.
-            if config.layout.folderMtime { try await publishStaged() }
+            if config.layout.folderMtime { try await publishStaged(wait: true) }
         }
         if !dryRun {
             if placedAny { changedFolders.insert(folder) }

@@ -184,7 +184,7 @@ public struct ExportRun: Sendable {
         }
         if fatal == nil && !control.isCancelled { try await flush() }
         // Whatever is still staged is complete: name it before deciding anything else.
-        if let f = try await publish(staged, manifest: &manifest, store: store, changedFolders: &changedFolders, logger: logger) {
+        if let f = try await publish(staged, wait: true, manifest: &manifest, store: store, changedFolders: &changedFolders, logger: logger) {
             fatal = fatal ?? f
         }
 

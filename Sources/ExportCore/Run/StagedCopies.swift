@@ -4,10 +4,11 @@ import Logging
 /// Copies written under their temp names whose data is not flushed yet. They get their final
 /// names in batches, after one filesystem sync for the whole batch: one sync per 64 files, 256 MB
 /// or second instead of one per file (most of a small-file export's time), and across albums, so
-/// a run that changes a few files in many albums does not pay a sync per album. Progress counts a
-/// file once it has its final name. Used from the run's own task only.
+/// a run that changes a few files in many albums does not pay a sync per album. A batch is synced
+/// and renamed in the background while the next one is written, so the disk and the copying work
+/// side by side. Progress counts a file once it has its final name. Used from the run's own task.
 final class StagedCopies {
-    struct Entry {
+    struct Entry: Sendable {
         var albumID: String
         var assetID: String
         var name: String
@@ -18,6 +19,8 @@ final class StagedCopies {
     }
 
     private(set) var entries: [Entry] = []
+    /// The batch being synced and renamed, with each file's result.
+    fileprivate var inFlight: Task<[(Entry, Result<Void, SystemError>)], Error>?
     private var bytes: Int64 = 0
     private var oldest = ContinuousClock.now
 
@@ -43,51 +46,80 @@ final class StagedCopies {
 }
 
 extension ExportRun {
-    /// Makes every staged copy durable (one sync per filesystem involved, normally one), then
-    /// gives each its final name: journal line first, then the rename. Settles each file in the
-    /// manifest and the progress. Returns the run-stopping error (disk full), if any.
-    func publish(_ staged: StagedCopies, manifest: inout Manifest, store: ManifestStore,
+    /// Hands the staged batch to the background (sync, then journal line and rename per file)
+    /// after settling the batch before it; with `wait`, also settles this one before returning
+    /// (the end of a run, or of an album whose folder time is stamped next). Returns the
+    /// run-stopping error (disk full), if any.
+    func publish(_ staged: StagedCopies, wait: Bool, manifest: inout Manifest, store: ManifestStore,
                  changedFolders: inout Set<String>, logger: Logger) async throws -> String? {
-        guard !staged.isEmpty else { return nil }
-        let batch = staged.take()
-        let results = try await BlockingIO.run { () -> [Result<Void, SystemError>] in
-            var synced: Set<UInt64> = []
-            for folder in Set(batch.map { ($0.copy.finalPath as NSString).deletingLastPathComponent }) {
-                var st = stat()
-                guard stat(folder, &st) != 0 || synced.insert(UInt64(st.st_dev)).inserted else { continue }
-                do throws(SystemError) {
-                    try FileCopier.makeDurable(folder: folder)
-                } catch {
-                    batch.forEach { FileCopier.discard($0.copy) }
-                    return batch.map { _ in .failure(error) }
-                }
-            }
-            return batch.map { entry in
-                Result { () throws(SystemError) in
-                    try FileCopier.publish(entry.copy) { size throws(SystemError) in
-                        try store.recordFile(albumID: entry.albumID, assetID: entry.assetID,
-                                             .init(name: entry.name, size: size, mtime: entry.copy.mtime))
-                    }
-                }
+        var fatal = try await settleInFlight(staged, manifest: &manifest, changedFolders: &changedFolders)
+        if !staged.isEmpty {
+            let batch = staged.take()
+            staged.inFlight = Task { try await BlockingIO.run { self.syncAndName(batch, store: store, logger: logger) } }
+        }
+        if wait, let f = try await settleInFlight(staged, manifest: &manifest, changedFolders: &changedFolders) {
+            fatal = fatal ?? f
+        }
+        return fatal
+    }
+
+    /// Blocking: one sync per filesystem involved (normally one), then each file's journal line
+    /// and rename, in order, reported to the progress as it lands.
+    private func syncAndName(_ batch: [StagedCopies.Entry], store: ManifestStore, logger: Logger) -> [(StagedCopies.Entry, Result<Void, SystemError>)] {
+        let results = syncAndName(batch, store: store)
+        for (entry, result) in results {
+            let path = entry.folder + "/" + entry.name
+            switch result {
+            case .success:
+                let bytes = entry.copy.size
+                tracker.emit(.fileFinished(albumID: entry.albumID, path: path,
+                                           outcome: entry.isUpdate ? .updated(bytes: bytes) : .copied(bytes: bytes)))
+            case let .failure(error):
+                logger.warning("copy failed", metadata: ["file": "\(path)", "error": "\(error.reason)"])
+                tracker.emit(.fileFinished(albumID: entry.albumID, path: path, outcome: .failed(reason: error.description)))
             }
         }
+        return results
+    }
+
+    private func syncAndName(_ batch: [StagedCopies.Entry], store: ManifestStore) -> [(StagedCopies.Entry, Result<Void, SystemError>)] {
+        var synced: Set<UInt64> = []
+        for folder in Set(batch.map { ($0.copy.finalPath as NSString).deletingLastPathComponent }) {
+            var st = stat()
+            guard stat(folder, &st) != 0 || synced.insert(UInt64(st.st_dev)).inserted else { continue }
+            do throws(SystemError) {
+                try FileCopier.makeDurable(folder: folder)
+            } catch {
+                batch.forEach { FileCopier.discard($0.copy) }
+                return batch.map { ($0, .failure(error)) }
+            }
+        }
+        return batch.map { entry in
+            (entry, Result { () throws(SystemError) in
+                try FileCopier.publish(entry.copy) { size throws(SystemError) in
+                    try store.recordFile(albumID: entry.albumID, assetID: entry.assetID,
+                                         .init(name: entry.name, size: size, mtime: entry.copy.mtime))
+                }
+            })
+        }
+    }
+
+    /// Waits for the batch in the background, then records each of its files in the manifest.
+    private func settleInFlight(_ staged: StagedCopies, manifest: inout Manifest,
+                                changedFolders: inout Set<String>) async throws -> String? {
+        guard let task = staged.inFlight else { return nil }
+        staged.inFlight = nil
         var fatal: String?
-        for (entry, result) in zip(batch, results) {
-            let path = entry.folder + "/" + entry.name
+        for (entry, result) in try await task.value {
             switch result {
             case .success:
                 var file = Manifest.OwnedFile(name: entry.name, size: entry.copy.size, mtime: entry.copy.mtime)
                 file.seen = true
                 manifest.albums[entry.albumID]?.files[entry.assetID] = file
                 changedFolders.insert(entry.folder)
-                let bytes = entry.copy.size
-                tracker.emit(.fileFinished(albumID: entry.albumID, path: path,
-                                           outcome: entry.isUpdate ? .updated(bytes: bytes) : .copied(bytes: bytes)))
             case let .failure(error):
                 manifest.albums[entry.albumID]?.files.markSeen(entry.assetID, ifNamed: entry.name)
                 if error.isDiskFull { fatal = RunError.diskFull(error.description).description }
-                logger.warning("copy failed", metadata: ["file": "\(path)", "error": "\(error.reason)"])
-                tracker.emit(.fileFinished(albumID: entry.albumID, path: path, outcome: .failed(reason: error.description)))
             }
         }
         return fatal
