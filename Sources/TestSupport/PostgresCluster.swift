@@ -63,6 +63,8 @@ public final class PostgresCluster: @unchecked Sendable {
         if asPostgres { try Shell.run("/bin/chown", ["postgres:postgres", pwfile]) }
         try pg("initdb", ["-D", directory + "/data", "-U", adminUser, "--pwfile", pwfile, "-E", "UTF8",
                           "--locale", "C", "--auth-local", "trust", "--auth-host", "scram-sha-256", "--no-sync"])
+        // max_connections: Swift Testing runs a process's tests side by side, and every sandbox
+        // holds admin and exporter connections at once (70+ seen at a time in one suite alone).
         let conf = """
             listen_addresses = '127.0.0.1'
             port = \(port)
@@ -70,7 +72,7 @@ public final class PostgresCluster: @unchecked Sendable {
             fsync = off
             synchronous_commit = off
             full_page_writes = off
-            max_connections = 100
+            max_connections = 400
             shared_buffers = 32MB
             """
         let confPath = directory + "/data/postgresql.conf"
