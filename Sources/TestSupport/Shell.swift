@@ -40,7 +40,9 @@ public enum Shell {
     /// clean signal mask. Foundation's Process is avoided: test runners block signals, children
     /// inherit that mask, and its exit monitoring hung for daemonising commands.
     /// `outputPath` nil: the child shares our stdin/stdout/stderr.
-    public static func spawn(_ executable: String, _ arguments: [String], outputPath: String?) throws -> pid_t {
+    /// `extraEnvironment` is added to this process's environment for the child.
+    public static func spawn(_ executable: String, _ arguments: [String], outputPath: String?,
+                             extraEnvironment: [String: String] = [:]) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -61,8 +63,12 @@ public enum Shell {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(extraEnvironment) { _, new in new }
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard rc == 0 else { throw Failure(command: executable, status: rc, output: String(cString: strerror(rc))) }
         return pid
     }

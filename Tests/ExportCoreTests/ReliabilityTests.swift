@@ -90,7 +90,9 @@ struct ReliabilityTests {
             try await sandbox.reload(changed)
             let before = sandbox.exportedTree().count
             let out = sandbox.root + "/term.log"
-            let pid = try Shell.spawn(CLIConfig.binary, ["run", "--config", config], outputPath: out)
+            // 5 ms per copy: the run lasts ~2 s however fast the disk, so the signal lands mid-run.
+            let pid = try Shell.spawn(CLIConfig.binary, ["run", "--config", config], outputPath: out,
+                                      extraEnvironment: ["IMMICH_EXPORT_TEST_WRITE_DELAY_MS": "5"])
             // Freeze the process as soon as it reports copying, then deliver SIGTERM mid-run.
             let progressPath = sandbox.exportDir + "/progress.json"
             let sawRunning = await eventuallyFast {

@@ -57,12 +57,17 @@ public final class StatePublisher: Sendable {
     }
 
     public func publishState() {
-        let snapshot = tracker.snapshot()
-        let state = HAStateDocument(snapshot: snapshot, nextRun: nextRun.withLock { $0 }, timeZone: timeZone)
-        send(MQTTMessage(topic: topics.state, payload: CompactJSON.encode(state), qos: 1, retain: true))
-        send(MQTTMessage(topic: topics.attributes, payload: CompactJSON.encode(HAAttributesDocument(snapshot: snapshot)),
-                         qos: 1, retain: true))
+        // Snapshot and send under one lock: the throttled loop and the shutdown's final publish
+        // can run at once, and an older snapshot must never go out after a newer one.
+        stateOrder.withLock { _ in
+            let snapshot = tracker.snapshot()
+            let state = HAStateDocument(snapshot: snapshot, nextRun: nextRun.withLock { $0 }, timeZone: timeZone)
+            send(MQTTMessage(topic: topics.state, payload: CompactJSON.encode(state), qos: 1, retain: true))
+            send(MQTTMessage(topic: topics.attributes, payload: CompactJSON.encode(HAAttributesDocument(snapshot: snapshot)),
+                             qos: 1, retain: true))
+        }
     }
+    private let stateOrder = Mutex(())
 
     /// Records the next scheduled run and publishes it.
     public func setNextRun(_ date: Date?) {

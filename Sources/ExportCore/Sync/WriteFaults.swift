@@ -20,8 +20,14 @@ public enum WriteFaults {
         faults[prefix.hasSuffix("/") ? prefix : prefix + "/"] = nil
     }
 
+    /// The same seam for a test that drives the CLI in another process: every copy waits this
+    /// many milliseconds first, so a run lasts long enough to be signalled mid-way on any disk.
+    /// Unset (production): nothing.
+    static let delayMilliseconds: UInt32? = getenv("IMMICH_EXPORT_TEST_WRITE_DELAY_MS").flatMap { UInt32(String(cString: $0)) }
+
     /// The errno to fail `target` with, or nil.
     static func check(_ target: String) -> Int32? {
+        if let delayMilliseconds { usleep(delayMilliseconds * 1000) }
         lock.lock()
         let matching = faults.isEmpty ? nil : faults.first { target.hasPrefix($0.key) }?.value
         lock.unlock()
