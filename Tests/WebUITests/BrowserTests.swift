@@ -59,6 +59,8 @@ struct BrowserTests {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 DispatchQueue.global().async { reached.wait(); c.resume() }
             }
+            // The first six are synced and named in the background while the seventh is written.
+            #expect(await eventually { tracker.snapshot().copied == 6 })
             let dom = try dumpDOM(server.base, root: sandbox.root)
             #expect(dom.contains(#"data-status="running""#))
             #expect(dom.contains(#"<dd id="copied">6</dd>"#), "\(dom.prefix(4000))")
