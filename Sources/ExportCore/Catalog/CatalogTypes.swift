@@ -58,17 +58,17 @@ public struct CatalogAsset: Sendable, Equatable {
 
     /// Hex SHA-1 of the content when the algorithm is plain sha1.
     public var checksumHex: String? {
-        get { extras?.checksumHex }
+        get { extras?.values.checksumHex }
         set { updateExtras { $0.checksumHex = newValue } }
     }
     /// The motion part of a live photo (only read with include_live_photos).
     public var livePhoto: Companion? {
-        get { extras?.livePhoto }
+        get { extras?.values.livePhoto }
         set { updateExtras { $0.livePhoto = newValue } }
     }
     /// The XMP sidecar's stored path (only read with include_sidecars).
     public var sidecarPath: String? {
-        get { extras?.sidecarPath }
+        get { extras?.values.sidecarPath }
         set { updateExtras { $0.sidecarPath = newValue } }
     }
 
@@ -84,29 +84,22 @@ public struct CatalogAsset: Sendable, Equatable {
         }
     }
 
-    /// Immutable once made: copies of an asset share it, a change makes a new one.
-    private final class Extras: Sendable {
-        let checksumHex: String?
-        let livePhoto: Companion?
-        let sidecarPath: String?
-        init(checksumHex: String?, livePhoto: Companion?, sidecarPath: String?) {
-            self.checksumHex = checksumHex
-            self.livePhoto = livePhoto
-            self.sidecarPath = sidecarPath
-        }
-    }
-
     private struct ExtraValues {
         var checksumHex: String?
         var livePhoto: Companion?
         var sidecarPath: String?
     }
 
+    /// Immutable once made: copies of an asset share it, a change makes a new one.
+    private final class Extras: Sendable {
+        let values: ExtraValues
+        init(_ values: ExtraValues) { self.values = values }
+    }
+
     private mutating func updateExtras(_ change: (inout ExtraValues) -> Void) {
-        var values = ExtraValues(checksumHex: extras?.checksumHex, livePhoto: extras?.livePhoto, sidecarPath: extras?.sidecarPath)
+        var values = extras?.values ?? ExtraValues()
         change(&values)
-        extras = values.checksumHex == nil && values.livePhoto == nil && values.sidecarPath == nil
-            ? nil : Extras(checksumHex: values.checksumHex, livePhoto: values.livePhoto, sidecarPath: values.sidecarPath)
+        extras = values.checksumHex == nil && values.livePhoto == nil && values.sidecarPath == nil ? nil : Extras(values)
     }
 
     public init(albumID: String, assetID: String, originalPath: String, originalFileName: String,

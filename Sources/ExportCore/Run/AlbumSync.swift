@@ -114,7 +114,6 @@ extension ExportRun {
             return outcome
         }
 
-        var placedAny = false   // the folder's entries changed: make them durable
         let limit = max(1, config.copyConcurrency)
         let control = self.control
         let verify = config.verify
@@ -128,27 +127,20 @@ extension ExportRun {
                 let path = folder + "/" + name
                 switch result {
                 case let .success(placed):
-                    placedAny = true
-                    var file = Manifest.OwnedFile(name: name, size: placed.size, mtime: placed.mtime)
-                    file.seen = true
-                    manifest.albums[albumID]?.files[assetID] = file
+                    changedFolders.insert(folder)
+                    Self.own(&manifest, albumID, assetID, .init(name: name, size: placed.size, mtime: placed.mtime))
                     if placed.fellBackToCopy && !warnedFallback {
                         warnedFallback = true
                         logger.warning("export_mode \(mode.rawValue) is not possible here; copying instead", metadata: [
                             "file": "\(path)", "hint": mode == .hardlink ? "hard links need export_dir on the same filesystem as the library" : "this filesystem cannot clone files",
                         ])
                     }
-                    let bytes = placed.bytesWritten
-                    tracker.emit(.fileFinished(albumID: albumID, path: path,
-                        outcome: planned.action == .update ? .updated(bytes: bytes) : .copied(bytes: bytes)))
+                    reportPlaced(albumID: albumID, path: path, isUpdate: planned.action == .update, bytes: placed.bytesWritten)
                 case let .failure(error):
                     markSeen(&manifest, albumID, assetID, name)
                     if error.code == ECANCELED { return }
-                    if error.isDiskFull {
-                        outcome.fatal = RunError.diskFull(error.description).description
-                    }
-                    logger.warning("copy failed", metadata: ["file": "\(path)", "error": "\(error.reason)"])
-                    tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: .failed(reason: error.description)))
+                    outcome.fatal = Self.stoppingError(error) ?? outcome.fatal
+                    reportFailed(albumID: albumID, path: path, error, logger: logger)
                 }
             }
 
@@ -251,7 +243,6 @@ extension ExportRun {
             if config.layout.folderMtime { try await publishStaged(wait: true) }
         }
         if !dryRun {
-            if placedAny { changedFolders.insert(folder) }
             if config.layout.folderMtime, let newest = prepared.plan.compactMap({ $0.name == nil ? nil : $0.candidate.targetMtime }).max() {
                 var times = FileSystem.times(newest)
                 utimensat(AT_FDCWD, folderPath, &times, 0)
@@ -315,5 +306,26 @@ extension ExportRun {
 
     func markSeen(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ name: String) {
         manifest.albums[albumID]?.files.markSeen(assetID, ifNamed: name)
+    }
+
+    /// A file now under its final name: the manifest owns it, claimed by this run.
+    static func own(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ file: Manifest.OwnedFile) {
+        var file = file
+        file.seen = true
+        manifest.albums[albumID]?.files[assetID] = file
+    }
+
+    func reportPlaced(albumID: String, path: String, isUpdate: Bool, bytes: Int64) {
+        tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: isUpdate ? .updated(bytes: bytes) : .copied(bytes: bytes)))
+    }
+
+    func reportFailed(albumID: String, path: String, _ error: SystemError, logger: Logger) {
+        logger.warning("copy failed", metadata: ["file": "\(path)", "error": "\(error.reason)"])
+        tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: .failed(reason: error.description)))
+    }
+
+    /// The message that stops the run for this failure (a full disk), or nil.
+    static func stoppingError(_ error: SystemError) -> String? {
+        error.isDiskFull ? RunError.diskFull(error.description).description : nil
     }
 }

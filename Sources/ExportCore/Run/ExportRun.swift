@@ -244,14 +244,10 @@ public struct ExportRun: Sendable {
     /// each album.
     private func syncFolders(_ folders: Set<String>, logger: Logger) {
         guard !dryRun, !folders.isEmpty else { return }
-        var devices: Set<UInt64> = []
-        for folder in folders {
-            let path = config.exportDir + "/" + folder
-            var st = stat()
-            guard stat(path, &st) == 0, devices.insert(UInt64(st.st_dev)).inserted else { continue }
-            do throws(SystemError) { try FileCopier.makeDurable(folder: path) } catch {
-                logger.warning("could not flush the export folder to disk", metadata: ["folder": "\(folder)", "error": "\(error.reason)"])
-            }
+        do throws(SystemError) {
+            try FileCopier.makeDurable(folders: folders.map { config.exportDir + "/" + $0 })
+        } catch {
+            logger.warning("could not flush the export folders to disk", metadata: ["error": "\(error.description)"])
         }
     }
 

@@ -70,29 +70,19 @@ extension ExportRun {
         for (entry, result) in results {
             let path = entry.folder + "/" + entry.name
             switch result {
-            case .success:
-                let bytes = entry.copy.size
-                tracker.emit(.fileFinished(albumID: entry.albumID, path: path,
-                                           outcome: entry.isUpdate ? .updated(bytes: bytes) : .copied(bytes: bytes)))
-            case let .failure(error):
-                logger.warning("copy failed", metadata: ["file": "\(path)", "error": "\(error.reason)"])
-                tracker.emit(.fileFinished(albumID: entry.albumID, path: path, outcome: .failed(reason: error.description)))
+            case .success: reportPlaced(albumID: entry.albumID, path: path, isUpdate: entry.isUpdate, bytes: entry.copy.size)
+            case let .failure(error): reportFailed(albumID: entry.albumID, path: path, error, logger: logger)
             }
         }
         return results
     }
 
     private func syncAndName(_ batch: [StagedCopies.Entry], store: ManifestStore) -> [(StagedCopies.Entry, Result<Void, SystemError>)] {
-        var synced: Set<UInt64> = []
-        for folder in Set(batch.map { ($0.copy.finalPath as NSString).deletingLastPathComponent }) {
-            var st = stat()
-            guard stat(folder, &st) != 0 || synced.insert(UInt64(st.st_dev)).inserted else { continue }
-            do throws(SystemError) {
-                try FileCopier.makeDurable(folder: folder)
-            } catch {
-                batch.forEach { FileCopier.discard($0.copy) }
-                return batch.map { ($0, .failure(error)) }
-            }
+        do throws(SystemError) {
+            try FileCopier.makeDurable(folders: Set(batch.map { ($0.copy.finalPath as NSString).deletingLastPathComponent }))
+        } catch {
+            batch.forEach { FileCopier.discard($0.copy) }
+            return batch.map { ($0, .failure(error)) }
         }
         return batch.map { entry in
             (entry, Result { () throws(SystemError) in
@@ -113,13 +103,11 @@ extension ExportRun {
         for (entry, result) in try await task.value {
             switch result {
             case .success:
-                var file = Manifest.OwnedFile(name: entry.name, size: entry.copy.size, mtime: entry.copy.mtime)
-                file.seen = true
-                manifest.albums[entry.albumID]?.files[entry.assetID] = file
+                Self.own(&manifest, entry.albumID, entry.assetID, .init(name: entry.name, size: entry.copy.size, mtime: entry.copy.mtime))
                 changedFolders.insert(entry.folder)
             case let .failure(error):
-                manifest.albums[entry.albumID]?.files.markSeen(entry.assetID, ifNamed: entry.name)
-                if error.isDiskFull { fatal = RunError.diskFull(error.description).description }
+                markSeen(&manifest, entry.albumID, entry.assetID, entry.name)
+                fatal = Self.stoppingError(error) ?? fatal
             }
         }
         return fatal

@@ -168,6 +168,20 @@ public enum FileCopier {
         }
     }
 
+    /// `makeDurable` once per filesystem holding any of `folders` (normally one sync in all).
+    /// Folders that no longer exist are skipped; every filesystem is tried, the first failure is
+    /// thrown.
+    public static func makeDurable(folders: some Sequence<String>) throws(SystemError) {
+        var devices: Set<UInt64> = []
+        var failure: SystemError?
+        for folder in folders {
+            var st = stat()
+            guard stat(folder, &st) == 0, devices.insert(UInt64(st.st_dev)).inserted else { continue }
+            do throws(SystemError) { try makeDurable(folder: folder) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+
     private typealias SyncFS = @convention(c) (Int32) -> Int32
     /// syncfs(2), looked up like copy_file_range (not exported by Swift's Glibc module).
     private static let syncFileSystem: SyncFS? = {
