@@ -78,8 +78,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// read-only transaction, so memory stays flat however many rows there are. While the
     /// consumer works on one batch the next one is already being fetched (at most one ahead):
     /// the server and the consumer run side by side instead of taking turns. Fetching starts
-    /// when the stream is created.
-    public func cursor(_ sql: String, _ parameters: [String?] = [], batchSize: Int = 2000) -> AsyncThrowingStream<PostgresResult, Error> {
+    /// when the stream is created. `binary`: rows in PostgreSQL's binary format (read numbers
+    /// with `int64`, timestamps with `unixMicros`; text columns read the same either way).
+    public func cursor(_ sql: String, _ parameters: [String?] = [], batchSize: Int = 2000,
+                       binary: Bool = false) -> AsyncThrowingStream<PostgresResult, Error> {
         let state = CursorState()
         let fetch: @Sendable () async throws -> PostgresResult? = { [self] in
             try await self.run {
@@ -89,7 +91,7 @@ public final class PostgresConnection: @unchecked Sendable {
                     state.opened = true
                     _ = try self.execute("DECLARE immich_export_cursor NO SCROLL CURSOR FOR " + sql, parameters)
                 }
-                let batch = try self.execute("FETCH FORWARD \(batchSize) FROM immich_export_cursor", [])
+                let batch = try self.execute("FETCH FORWARD \(batchSize) FROM immich_export_cursor", [], binary: binary)
                 if batch.rowCount == 0 {
                     state.finished = true
                     _ = try self.execute("CLOSE immich_export_cursor", [])
@@ -137,9 +139,9 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func execute(_ sql: String, _ parameters: [String?]) throws -> PostgresResult {
+    private func execute(_ sql: String, _ parameters: [String?], binary: Bool = false) throws -> PostgresResult {
         let raw: OpaquePointer? = withOptionalCStringArray(parameters) { values in
-            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, binary ? 1 : 0)
         }
         guard let raw else {
             throw PostgresError.connectionLost(message: Self.lastError(handle))

@@ -3,7 +3,8 @@ import CLibPQ
 import Glibc
 #endif
 
-/// One PGresult in text format. Immutable once created, so reading it from any thread is safe.
+/// One PGresult, in text format or (from a binary cursor) in PostgreSQL's binary format, per
+/// column as the server sent it. Immutable once created, so reading it from any thread is safe.
 public final class PostgresResult: @unchecked Sendable {
     private let handle: OpaquePointer
     public let rowCount: Int
@@ -36,10 +37,12 @@ public final class PostgresResult: @unchecked Sendable {
         return String(cString: value)
     }
 
-    /// Parses the text form without building an intermediate String.
+    /// An integer column: the binary form (int2/int4/int8, big-endian) or the text form, parsed
+    /// without building an intermediate String.
     public func int64(_ row: Int, _ column: Int) -> Int64? {
         if isNull(row, column) { return nil }
         guard let value = PQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
+        if PQfformat(handle, Int32(column)) == 1 { return Self.bigEndian(value, length: Int(PQgetlength(handle, Int32(row), Int32(column)))) }
         var result: Int64 = 0
         var negative = false
         var p = value
@@ -55,6 +58,37 @@ public final class PostgresResult: @unchecked Sendable {
         }
         guard sawDigit, p.pointee == 0 else { return nil }
         return negative ? -result : result
+    }
+
+    /// A `timestamptz`/`timestamp` column in binary format as microseconds since 1970 (the wire
+    /// carries microseconds since 2000: no text formatting or time-zone work on the server).
+    /// nil for NULL, ±infinity, or a column that is not in binary format.
+    public func unixMicros(_ row: Int, _ column: Int) -> Int64? {
+        guard !isNull(row, column), PQfformat(handle, Int32(column)) == 1,
+              PQgetlength(handle, Int32(row), Int32(column)) == 8,
+              let value = PQgetvalue(handle, Int32(row), Int32(column)),
+              let micros = Self.bigEndian(value, length: 8), micros != .max, micros != .min else { return nil }
+        return micros + Self.postgresEpochOffsetMicros
+    }
+
+    /// 2000-01-01T00:00:00Z in microseconds since 1970.
+    static let postgresEpochOffsetMicros: Int64 = 946_684_800_000_000
+
+    private static func bigEndian(_ value: UnsafePointer<CChar>, length: Int) -> Int64? {
+        var result: Int64 = 0
+        switch length {
+        case 8, 4, 2:
+            value.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                var unsigned: UInt64 = 0
+                for i in 0..<length { unsigned = unsigned << 8 | UInt64(bytes[i]) }
+                // Sign-extend the narrower integers.
+                let shift = UInt64(64 - 8 * length)
+                result = Int64(bitPattern: unsigned << shift) >> shift
+            }
+            return result
+        default:
+            return nil
+        }
     }
 
     public func bool(_ row: Int, _ column: Int) -> Bool? {

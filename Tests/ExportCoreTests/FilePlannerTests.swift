@@ -6,7 +6,7 @@ struct FilePlannerTests {
     func candidate(_ id: String, _ name: String, size: Int64 = 10, mtime: Int64 = 100, missing: Bool = false) -> FileCandidate {
         FileCandidate(
             asset: CatalogAsset(albumID: "al", assetID: id, originalPath: "/data/x/\(id)", originalFileName: name,
-                                modifiedMicros: mtime * 1_000_000, fileSize: size),
+                                modifiedMicros: mtime * 1_000_000),
             sourcePath: "/src/\(id)", source: missing ? nil : SourceState(size: size, mtime: mtime),
             sourceProblem: missing ? "not found" : nil)
     }

@@ -67,7 +67,7 @@ struct NameFuzzTests {
             let candidates = (0..<200).map { i in
                 FileCandidate(
                     asset: CatalogAsset(albumID: "a\(albumIndex)", assetID: "x\(i)", originalPath: "/data/x", originalFileName: Self.randomName(&g),
-                                        modifiedMicros: 1_000_000, fileSize: 1),
+                                        modifiedMicros: 1_000_000),
                     sourcePath: "/src", source: SourceState(size: 1, mtime: 1), sourceProblem: nil)
             }
             total += candidates.count

@@ -86,7 +86,7 @@ public final class Catalog: Sendable {
     /// Album×asset rows in batches, grouped by album id (within an album in no particular order:
     /// sort with `CatalogAsset.exportOrder`). Memory stays flat: one batch at a time.
     public func assets(batchSize: Int = 2000) -> AsyncThrowingMapSequence<AsyncThrowingStream<PostgresResult, Error>, [CatalogAsset]> {
-        connection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize).map { rows in
+        connection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize, binary: true).map { rows in
             var batch: [CatalogAsset] = []
             batch.reserveCapacity(rows.rowCount)
             var album = ""
@@ -95,14 +95,14 @@ public final class Catalog: Sendable {
                 var asset = CatalogAsset(
                     albumID: album, assetID: rows.string(row, 1) ?? "",
                     originalPath: rows.string(row, 2) ?? "", originalFileName: rows.string(row, 3) ?? "",
-                    modifiedMicros: rows.int64(row, 4), fileSize: rows.int64(row, 5), checksumHex: rows.string(row, 6))
-                asset.capturedMicros = rows.int64(row, 7)
-                if let livePath = rows.string(row, 8) {
-                    asset.livePhoto = .init(originalPath: livePath, originalFileName: rows.string(row, 9) ?? "",
-                                            modifiedMicros: rows.int64(row, 10))
+                    modifiedMicros: rows.unixMicros(row, 4), checksumHex: rows.string(row, 5))
+                asset.capturedMicros = rows.unixMicros(row, 6)
+                if let livePath = rows.string(row, 7) {
+                    asset.livePhoto = .init(originalPath: livePath, originalFileName: rows.string(row, 8) ?? "",
+                                            modifiedMicros: rows.unixMicros(row, 9))
                 }
-                asset.sidecarPath = rows.string(row, 11)
-                asset.createdMicros = rows.int64(row, 12)
+                asset.sidecarPath = rows.string(row, 10)
+                asset.createdMicros = rows.unixMicros(row, 11)
                 batch.append(asset)
             }
             return batch

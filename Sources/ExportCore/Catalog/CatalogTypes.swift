@@ -37,8 +37,6 @@ public struct CatalogAsset: Sendable, Equatable {
     public var originalFileName: String
     /// `fileModifiedAt` in microseconds since 1970; becomes the exported file's mtime.
     @CompactOptional public var modifiedMicros: Int64? = nil
-    /// exif `fileSizeInByte`, when Immich knows it.
-    @CompactOptional public var fileSize: Int64? = nil
     /// Capture time (local wall time stored as UTC) in microseconds, for `{date:…}`.
     @CompactOptional public var capturedMicros: Int64? = nil
     /// `fileCreatedAt` in microseconds, for the order within an album.
@@ -103,19 +101,18 @@ public struct CatalogAsset: Sendable, Equatable {
     }
 
     public init(albumID: String, assetID: String, originalPath: String, originalFileName: String,
-                modifiedMicros: Int64?, fileSize: Int64?, checksumHex: String? = nil) {
+                modifiedMicros: Int64?, checksumHex: String? = nil) {
         self.albumID = albumID
         self.assetID = assetID
         self.originalPath = originalPath
         self.originalFileName = originalFileName
         self.modifiedMicros = modifiedMicros
-        self.fileSize = fileSize
         if checksumHex != nil { self.checksumHex = checksumHex }
     }
 
     public static func == (a: CatalogAsset, b: CatalogAsset) -> Bool {
         a.albumID == b.albumID && a.assetID == b.assetID && a.originalPath == b.originalPath
-            && a.originalFileName == b.originalFileName && a.modifiedMicros == b.modifiedMicros && a.fileSize == b.fileSize
+            && a.originalFileName == b.originalFileName && a.modifiedMicros == b.modifiedMicros
             && a.capturedMicros == b.capturedMicros && a.createdMicros == b.createdMicros && a.checksumHex == b.checksumHex
             && a.livePhoto == b.livePhoto && a.sidecarPath == b.sidecarPath
     }

@@ -77,13 +77,13 @@ extension ExportRun {
                     let base = (name as NSString).deletingPathExtension
                     var video = CatalogAsset(albumID: albumID, assetID: asset.assetID + "#live", originalPath: live.originalPath,
                                              originalFileName: ext.isEmpty ? base + ".mov" : base + "." + ext,
-                                             modifiedMicros: live.modifiedMicros, fileSize: nil)
+                                             modifiedMicros: live.modifiedMicros)
                     video.capturedMicros = asset.capturedMicros
                     companions.append(Self.candidate(for: video, mapper: mapper))
                 }
                 if selection.includeSidecars, let sidecar = asset.sidecarPath {
                     let xmp = CatalogAsset(albumID: albumID, assetID: asset.assetID + "#xmp", originalPath: sidecar,
-                                           originalFileName: name + ".xmp", modifiedMicros: nil, fileSize: nil)
+                                           originalFileName: name + ".xmp", modifiedMicros: nil)
                     companions.append(Self.candidate(for: xmp, mapper: mapper))
                 }
             }

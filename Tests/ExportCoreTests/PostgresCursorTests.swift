@@ -1,0 +1,42 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("PostgreSQL cursor, binary format")
+struct PostgresCursorTests {
+    /// Every value the catalog reads from a binary cursor, against what PostgreSQL itself says.
+    @Test("integers, timestamps and text decode exactly")
+    func binaryValues() async throws {
+        let cluster = try PostgresCluster.shared.get()
+        let db = try await cluster.createDatabase()
+        let conn = try await PostgresConnection.connect(cluster.adminConfiguration(database: db), logger: .init(label: "t"))
+        let sql = """
+            SELECT v.t::timestamptz, (extract(epoch FROM v.t::timestamptz) * 1000000)::bigint, 'wörd ☃'::text,
+                   -7::int2, -70000::int4, 9000000000000::int8, NULL::timestamptz
+            FROM (VALUES ('2024-06-01 12:34:56.789012+02'), ('1999-12-31 23:59:59.999999+00'),
+                         ('1969-07-20 20:17:40.5+00'), ('2000-01-01 00:00:00+00')) v(t)
+            """
+        var rows = 0
+        for try await batch in conn.cursor(sql, batchSize: 3, binary: true) {
+            for row in 0..<batch.rowCount {
+                rows += 1
+                #expect(batch.unixMicros(row, 0) != nil)
+                #expect(batch.unixMicros(row, 0) == batch.int64(row, 1))
+                #expect(batch.string(row, 2) == "wörd ☃")
+                #expect(batch.int64(row, 3) == -7)
+                #expect(batch.int64(row, 4) == -70000)
+                #expect(batch.int64(row, 5) == 9_000_000_000_000)
+                #expect(batch.unixMicros(row, 6) == nil && batch.isNull(row, 6))
+            }
+        }
+        #expect(rows == 4)
+        var infinite: [Int64?] = []
+        for try await batch in conn.cursor("SELECT 'infinity'::timestamptz UNION ALL SELECT '-infinity'::timestamptz", binary: true) {
+            for row in 0..<batch.rowCount { infinite.append(batch.unixMicros(row, 0)) }
+        }
+        #expect(infinite == [nil, nil])
+        await conn.close()
+        await cluster.dropDatabase(db)
+    }
+}
