@@ -147,7 +147,10 @@ struct ReliabilityTests {
         let u = fixture.addUser("U")
         let a = fixture.addAlbum("A", owner: u)
         let b = fixture.addAlbum("B", owner: u)
-        for i in 0..<2300 { fixture.addAsset("f\(i).jpg", owner: u, in: [i < 1200 ? a : b]) }
+        let c = fixture.addAlbum("C", owner: u)
+        // The first copy (album A) starts once B's rows are in (the run prepares one album
+        // ahead); C's rows still fill a batch after that.
+        for i in 0..<4500 { fixture.addAsset("f\(i).jpg", owner: u, in: [i < 1000 ? a : i < 2000 ? b : c]) }
         try await withSandbox(.c, fixture) { sandbox in
             let hold = DispatchSemaphore(value: 0)
             let reached = DispatchSemaphore(value: 0)
@@ -178,7 +181,7 @@ struct ReliabilityTests {
             #expect(result.snapshot.deleted == 0)
             let next = await sandbox.run()
             #expect(next.status == .complete)
-            #expect(sandbox.exportedTree().count == 2300)
+            #expect(sandbox.exportedTree().count == 4500)
             ReliabilityReport.record("database dropped mid-stream", tried: 1, survived: 1, note: "run failed with a clear error, next run complete")
         }
     }

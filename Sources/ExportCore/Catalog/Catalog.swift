@@ -6,12 +6,19 @@ import Postgres
 /// runs with `default_transaction_read_only` and the stream runs in `BEGIN READ ONLY`.
 public final class Catalog: Sendable {
     public let schema: SchemaInfo
+    /// Schema, albums and small queries.
     private let connection: PostgresConnection
+    /// The asset stream, on a session of its own so the albums query and the stream's first
+    /// batch are worked on side by side (both are a full pass over the album×asset join). The
+    /// same session as `connection` when the server would not give a second one.
+    private let rowsConnection: PostgresConnection
     private let queries: CatalogQueries
     private let userID: String?
 
-    private init(connection: PostgresConnection, schema: SchemaInfo, userID: String?, selection: Selection, checksums: Bool) {
+    private init(connection: PostgresConnection, rowsConnection: PostgresConnection, schema: SchemaInfo, userID: String?,
+                 selection: Selection, checksums: Bool) {
         self.connection = connection
+        self.rowsConnection = rowsConnection
         self.schema = schema
         self.userID = userID
         self.queries = CatalogQueries(schema: schema, ownerFilter: userID != nil, selection: selection, checksums: checksums)
@@ -37,11 +44,15 @@ public final class Catalog: Sendable {
                 try await Task.sleep(for: retryDelay(attempt))
             }
         }
+        async let second = PostgresConnection.connect(database, logger: logger)
+        var rowsConnection: PostgresConnection?
         do {
             let schema = try await detectSchema(connection)
+            rowsConnection = try? await second
+            if rowsConnection == nil { logger.debug("no second database session; albums and assets are read one after the other") }
             // The asset cursor is always read to the end: plan it for all rows (hash joins and one
             // sort), not for the first 10 % (the default, which picks per-row index lookups).
-            _ = try await connection.query("SET cursor_tuple_fraction = 1.0")
+            _ = try await (rowsConnection ?? connection).query("SET cursor_tuple_fraction = 1.0")
             logger.info("Immich schema detected", metadata: [
                 "generation": "\(schema.generation.rawValue)", "immich_version": "\(schema.immichVersion ?? "unknown")",
             ])
@@ -50,8 +61,11 @@ public final class Catalog: Sendable {
                 let found = try await connection.query(#"SELECT 1 FROM "\#(table)" WHERE id::text = $1"#, [userID])
                 if found.rowCount == 0 { throw CatalogError.userNotFound(userID) }
             }
-            return Catalog(connection: connection, schema: schema, userID: userID, selection: selection, checksums: checksums)
+            return Catalog(connection: connection, rowsConnection: rowsConnection ?? connection, schema: schema, userID: userID,
+                           selection: selection, checksums: checksums)
         } catch {
+            if rowsConnection == nil { rowsConnection = try? await second }
+            await rowsConnection?.close()
             await connection.close()
             throw error
         }
@@ -86,7 +100,7 @@ public final class Catalog: Sendable {
     /// Album×asset rows in batches, grouped by album id (within an album in no particular order:
     /// sort with `CatalogAsset.exportOrder`). Memory stays flat: one batch at a time.
     public func assets(batchSize: Int = 2000) -> AsyncThrowingMapSequence<AsyncThrowingStream<PostgresResult, Error>, [CatalogAsset]> {
-        connection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize, binary: true).map { rows in
+        rowsConnection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize, binary: true).map { rows in
             var batch: [CatalogAsset] = []
             batch.reserveCapacity(rows.rowCount)
             var album = ""
@@ -118,6 +132,10 @@ public final class Catalog: Sendable {
     }
 
     public func close() async {
+        if rowsConnection !== connection {
+            await rowsConnection.rollback()
+            await rowsConnection.close()
+        }
         await connection.rollback()
         await connection.close()
     }

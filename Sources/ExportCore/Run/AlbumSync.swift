@@ -8,8 +8,18 @@ extension ExportRun {
         var fatal: String?
     }
 
+    /// One album's rows and where they go.
+    struct AlbumJob: Sendable {
+        var albumID: String
+        var albumName: String
+        var folder: String
+        /// A dry run of a renamed album looks at the folder that would be moved.
+        var listFrom: String?
+        var assets: [CatalogAsset]
+    }
+
     /// What the blocking preparation of one album found.
-    private struct Prepared: Sendable {
+    struct PreparedAlbum: Sendable {
         var plan: [PlannedFile] = []
         /// Folder levels this run created (relative to export_dir), outermost first.
         var createdFolders: [String] = []
@@ -19,84 +29,109 @@ extension ExportRun {
         var found = 0
     }
 
-    /// Syncs one album folder: prepare (stat sources, list folder, plan) off the cooperative pool,
-    /// then copy with bounded concurrency, updating the manifest as files land.
-    func syncAlbum(
-        albumID: String, albumName: String, folder: String, listFrom: String? = nil, assets: [CatalogAsset], mapper: PathMapper,
-        manifest: inout Manifest, store: ManifestStore, staged: StagedCopies, changedFolders: inout Set<String>,
-        logger: Logger, settledAlbum: (String) -> Bool = { _ in false }
-    ) async throws -> AlbumOutcome {
-        tracker.emit(.albumStarted(albumID: albumID))
-        defer { tracker.emit(.albumFinished(albumID: albumID)) }
-        let folderPath = config.exportDir + "/" + folder
+    /// Starts an album's blocking preparation (sort, list the folder, stat the sources, plan) in
+    /// the background, so the run can prepare the next album while it records this one. It reads
+    /// only what no other album's sync changes: this album's own files and its folder's names.
+    func prepareAlbum(_ job: AlbumJob, manifest: Manifest, mapper: PathMapper) -> Task<PreparedAlbum, Error> {
+        let folder = job.folder
+        let albumID = job.albumID
+        let listFrom = job.listFrom
         let owned = manifest.albums[albumID]?.files ?? [:]
         // Only an asset without a file of its own needs to know which names in the folder are
         // ours; on a re-run that is usually none, and this index walks every album of the folder.
-        let ownedInFolder = assets.allSatisfy({ owned.contains($0.assetID) }) ? [:] : manifest.ownedNames(inFolder: folder)
+        let ownedInFolder = job.assets.allSatisfy({ owned.contains($0.assetID) }) ? [:] : manifest.ownedNames(inFolder: folder)
+        let folderPath = config.exportDir + "/" + folder
         let dryRun = self.dryRun
         let mode = config.exportMode
         let exportDir = config.exportDir
         let assetsRoot = config.assetsRoot
         let selection = config.selection
         let fileTemplate = config.layout.fileTemplate == "{original}" ? nil : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders)
+        let rows = job.assets
+        return Task {
+            try await BlockingIO.run { () -> PreparedAlbum in
+                let assets = rows.sorted(by: CatalogAsset.exportOrder)
+                var p = PreparedAlbum()
+                // The folder is listed while the sources are stat'ed: both are a path lookup per file,
+                // and the kernel runs two side by side.
+                let ((listed, folderError), candidates) = BlockingIO.both({ () -> (([String: TargetEntry], [String]), String?) in
+                    var created: [String] = []
+                    do throws(SystemError) {
+                        // A template may nest folders ("{owner}/{album}"): create each level we need.
+                        if !dryRun { created = try FileSystem.makeDirectories(folder, under: exportDir) }
+                        // A dry run of a renamed album looks at the folder that would be moved.
+                        return ((try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath), created), nil)
+                    } catch {
+                        return (([:], created), "album folder \(folder): \(error.reason)")
+                    }
+                }, { Self.candidates(for: assets, mapper: mapper, root: assetsRoot) })
+                var listing = listed.0
+                p.createdFolders = listed.1
+                p.folderError = folderError
+                if mode == .symlink {
+                    for (name, entry) in listing where !entry.isRegularFile && !entry.isDirectory {
+                        listing[name]?.linkTarget = FilePlacer.readLink(folderPath + "/" + name)
+                    }
+                }
+                for (name, _) in listing where FileCopier.isTempName(name) {
+                    listing[name] = nil
+                    if !dryRun { try? FileSystem.removeFile(folderPath + "/" + name) }  // leftover of an interrupted copy
+                }
+                p.found = candidates.reduce(0) { $0 + ($1.source != nil ? 1 : 0) }
+                var input = FilePlanner.Input(albumID: albumID, candidates: candidates, listing: listing,
+                                              owned: owned, ownedInFolder: ownedInFolder, mode: mode, folderPath: folderPath)
+                input.fileTemplate = fileTemplate
+                p.plan = FilePlanner.plan(input)
 
-        let prepared = try await BlockingIO.run { () -> Prepared in
-            var p = Prepared()
-            var listing: [String: TargetEntry] = [:]
-            do throws(SystemError) {
-                // A template may nest folders ("{owner}/{album}"): create each level we need.
-                if !dryRun { p.createdFolders = try FileSystem.makeDirectories(folder, under: exportDir) }
-                // A dry run of a renamed album looks at the folder that would be moved.
-                listing = try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath)
-            } catch {
-                p.folderError = "album folder \(folder): \(error.reason)"
-            }
-            if mode == .symlink {
-                for (name, entry) in listing where !entry.isRegularFile && !entry.isDirectory {
-                    listing[name]?.linkTarget = FilePlacer.readLink(folderPath + "/" + name)
+                // Companions take their asset's final name: IMG_1.HEIC → IMG_1.MOV, IMG_1.HEIC.xmp.
+                var companions: [FileCandidate] = []
+                for planned in p.plan {
+                    guard let name = planned.name else { continue }
+                    let asset = planned.candidate.asset
+                    if selection.includeLivePhotos, let live = asset.livePhoto {
+                        let ext = (live.originalFileName as NSString).pathExtension
+                        let base = (name as NSString).deletingPathExtension
+                        var video = CatalogAsset(albumID: albumID, assetID: asset.assetID + "#live", originalPath: live.originalPath,
+                                                 originalFileName: ext.isEmpty ? base + ".mov" : base + "." + ext,
+                                                 modifiedMicros: live.modifiedMicros)
+                        video.capturedMicros = asset.capturedMicros
+                        companions.append(Self.candidate(for: video, mapper: mapper))
+                    }
+                    if selection.includeSidecars, let sidecar = asset.sidecarPath {
+                        let xmp = CatalogAsset(albumID: albumID, assetID: asset.assetID + "#xmp", originalPath: sidecar,
+                                               originalFileName: name + ".xmp", modifiedMicros: nil)
+                        companions.append(Self.candidate(for: xmp, mapper: mapper))
+                    }
                 }
-            }
-            for (name, _) in listing where FileCopier.isTempName(name) {
-                listing[name] = nil
-                if !dryRun { try? FileSystem.removeFile(folderPath + "/" + name) }  // leftover of an interrupted copy
-            }
-            let candidates = Self.candidates(for: assets, mapper: mapper, root: assetsRoot)
-            p.found = candidates.reduce(0) { $0 + ($1.source != nil ? 1 : 0) }
-            var input = FilePlanner.Input(albumID: albumID, candidates: candidates, listing: listing,
-                                          owned: owned, ownedInFolder: ownedInFolder, mode: mode, folderPath: folderPath)
-            input.fileTemplate = fileTemplate
-            p.plan = FilePlanner.plan(input)
-
-            // Companions take their asset's final name: IMG_1.HEIC → IMG_1.MOV, IMG_1.HEIC.xmp.
-            var companions: [FileCandidate] = []
-            for planned in p.plan {
-                guard let name = planned.name else { continue }
-                let asset = planned.candidate.asset
-                if selection.includeLivePhotos, let live = asset.livePhoto {
-                    let ext = (live.originalFileName as NSString).pathExtension
-                    let base = (name as NSString).deletingPathExtension
-                    var video = CatalogAsset(albumID: albumID, assetID: asset.assetID + "#live", originalPath: live.originalPath,
-                                             originalFileName: ext.isEmpty ? base + ".mov" : base + "." + ext,
-                                             modifiedMicros: live.modifiedMicros)
-                    video.capturedMicros = asset.capturedMicros
-                    companions.append(Self.candidate(for: video, mapper: mapper))
+                if !companions.isEmpty {
+                    var second = input
+                    second.candidates = companions
+                    second.alreadyClaimed = Set(p.plan.compactMap { $0.name.map(NameSanitizer.collisionKey) })
+                    second.namesAreFinal = true
+                    p.plan += FilePlanner.plan(second)
+                    p.companionCount = companions.count
                 }
-                if selection.includeSidecars, let sidecar = asset.sidecarPath {
-                    let xmp = CatalogAsset(albumID: albumID, assetID: asset.assetID + "#xmp", originalPath: sidecar,
-                                           originalFileName: name + ".xmp", modifiedMicros: nil)
-                    companions.append(Self.candidate(for: xmp, mapper: mapper))
-                }
+                return p
             }
-            if !companions.isEmpty {
-                var second = input
-                second.candidates = companions
-                second.alreadyClaimed = Set(p.plan.compactMap { $0.name.map(NameSanitizer.collisionKey) })
-                second.namesAreFinal = true
-                p.plan += FilePlanner.plan(second)
-                p.companionCount = companions.count
-            }
-            return p
         }
+    }
+
+    /// Syncs one prepared album folder: copies with bounded concurrency, updating the manifest as
+    /// files land.
+    func syncAlbum(
+        _ job: AlbumJob, prepared: PreparedAlbum,
+        manifest: inout Manifest, store: ManifestStore, staged: StagedCopies, changedFolders: inout Set<String>,
+        logger: Logger, settledAlbum: (String) -> Bool = { _ in false }
+    ) async throws -> AlbumOutcome {
+        let albumID = job.albumID
+        let albumName = job.albumName
+        let folder = job.folder
+        tracker.emit(.albumStarted(albumID: albumID))
+        defer { tracker.emit(.albumFinished(albumID: albumID)) }
+        let folderPath = config.exportDir + "/" + folder
+        let dryRun = self.dryRun
+        let mode = config.exportMode
+        let exportDir = config.exportDir
 
         var outcome = AlbumOutcome(found: prepared.found)
         for created in prepared.createdFolders {

@@ -150,39 +150,65 @@ public struct ExportRun: Sendable {
         var currentAlbum: String?
         // Albums whose files are final for this run: an unseen file there has left its album.
         var processedAlbums: Set<String> = []
+        // The next album is prepared (folder listed, sources stat'ed, names planned) while this
+        // one is recorded: on a re-run that is nearly all the work, and it is one thread's worth.
+        var preparing: [(job: AlbumJob, task: Task<PreparedAlbum, Error>)] = []
+        let lookahead = 1
+        /// A preparation that will not be synced: the folders it made are still ours.
+        func keepFolders(of prepared: PreparedAlbum) throws {
+            for created in prepared.createdFolders {
+                manifest.createdFolders.insert(created)
+                try store.recordFolderCreated(created)
+            }
+        }
+        func finishOldest() async throws {
+            let (job, task) = preparing.removeFirst()
+            let prepared = try await task.value
+            guard fatal == nil && !control.isCancelled else { return try keepFolders(of: prepared) }
+            let result = try await syncAlbum(
+                job, prepared: prepared, manifest: &manifest, store: store, staged: staged,
+                changedFolders: &changedFolders, logger: logger,
+                settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
+            processedAlbums.insert(job.albumID)
+            manifest.albums[job.albumID]?.files.consolidate()
+            found += result.found
+            expected += job.assets.count
+            if let f = result.fatal { fatal = f }
+        }
         func flush() async throws {
             guard let albumID = currentAlbum, !pending.isEmpty else { return }
             defer { pending.removeAll(keepingCapacity: true) }
-            pending.sort(by: CatalogAsset.exportOrder)
             guard let assignment = folders[albumID] else {
                 logger.debug("album appeared during the run; next run exports it", metadata: ["album": "\(albumID)"])
                 return
             }
-            let result = try await syncAlbum(
-                albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
-                listFrom: dryRunListing[assignment.folder],
-                assets: pending, mapper: mapper, manifest: &manifest, store: store, staged: staged,
-                changedFolders: &changedFolders, logger: logger,
-                settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
-            processedAlbums.insert(albumID)
-            manifest.albums[albumID]?.files.consolidate()
-            found += result.found
-            expected += pending.count
-            if let f = result.fatal { fatal = f }
+            let job = AlbumJob(albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
+                               listFrom: dryRunListing[assignment.folder], assets: pending)
+            preparing.append((job, prepareAlbum(job, manifest: manifest, mapper: mapper)))
+            while preparing.count > lookahead { try await finishOldest() }
         }
 
-        for try await batch in assetBatches {
-            for asset in batch {
-                if asset.albumID != currentAlbum {
-                    try await flush()
-                    if fatal != nil || control.isCancelled { break }
-                    currentAlbum = asset.albumID
+        do {
+            for try await batch in assetBatches {
+                for asset in batch {
+                    if asset.albumID != currentAlbum {
+                        try await flush()
+                        if fatal != nil || control.isCancelled { break }
+                        currentAlbum = asset.albumID
+                    }
+                    pending.append(asset)
                 }
-                pending.append(asset)
+                if fatal != nil || control.isCancelled { break }
             }
-            if fatal != nil || control.isCancelled { break }
+            if fatal == nil && !control.isCancelled { try await flush() }
+            while !preparing.isEmpty { try await finishOldest() }
+        } catch {
+            // Preparations still running may create folders: wait for them before anything else.
+            for (_, task) in preparing {
+                if let prepared = try? await task.value { try? keepFolders(of: prepared) }
+            }
+            throw error
         }
-        if fatal == nil && !control.isCancelled { try await flush() }
         // Whatever is still staged is complete: name it before deciding anything else.
         if let f = try await publish(staged, wait: true, manifest: &manifest, store: store, changedFolders: &changedFolders, logger: logger) {
             fatal = fatal ?? f
