@@ -200,7 +200,21 @@ public enum FilePlanner {
                 // Somebody else's file: never touched, our file takes the next name.
             }
         }
-        return result.map { $0! }
+        return unwrapAll(&result)
+    }
+
+    /// `slots.map { $0! }` without copying each element (a copy retains every string in it, and
+    /// a re-run makes one per asset): the values are moved out and the slots left nil.
+    static func unwrapAll<T>(_ slots: inout [T?]) -> [T] {
+        slots.withUnsafeMutableBufferPointer { source in
+            [T](unsafeUninitializedCapacity: source.count) { target, count in
+                for i in source.indices {
+                    (target.baseAddress! + i).initialize(to: (source.baseAddress! + i).move()!)
+                    (source.baseAddress! + i).initialize(to: nil)
+                }
+                count = source.count
+            }
+        }
     }
 
     /// The sanitized name an asset wants before de-duplication.

@@ -85,7 +85,7 @@ extension ExportRun {
 
                 // Companions take their asset's final name: IMG_1.HEIC → IMG_1.MOV, IMG_1.HEIC.xmp.
                 var companions: [FileCandidate] = []
-                for planned in p.plan {
+                for planned in p.plan where selection.includeLivePhotos || selection.includeSidecars {
                     guard let name = planned.name else { continue }
                     let asset = planned.candidate.asset
                     if selection.includeLivePhotos, let live = asset.livePhoto {
@@ -319,7 +319,7 @@ extension ExportRun {
                 for i in range { slots[i] = candidate(for: assets[i], mapper: mapper, anchor: anchor) }
             }
         }
-        return result.map { $0! }
+        return FilePlanner.unwrapAll(&result)
     }
 
     /// Maps and stats one asset's source (blocking).
