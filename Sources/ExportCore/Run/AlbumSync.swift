@@ -15,7 +15,7 @@ extension ExportRun {
         var folder: String
         /// A dry run of a renamed album looks at the folder that would be moved.
         var listFrom: String?
-        var assets: [CatalogAsset]
+        var assetCount: Int
     }
 
     /// What the blocking preparation of one album found.
@@ -32,14 +32,14 @@ extension ExportRun {
     /// Starts an album's blocking preparation (sort, list the folder, stat the sources, plan) in
     /// the background, so the run can prepare the next album while it records this one. It reads
     /// only what no other album's sync changes: this album's own files and its folder's names.
-    func prepareAlbum(_ job: AlbumJob, manifest: Manifest, mapper: PathMapper) -> Task<PreparedAlbum, Error> {
+    func prepareAlbum(_ job: AlbumJob, assets rows: [CatalogAsset], manifest: Manifest, mapper: PathMapper) -> Task<PreparedAlbum, Error> {
         let folder = job.folder
         let albumID = job.albumID
         let listFrom = job.listFrom
         let owned = manifest.albums[albumID]?.files ?? [:]
         // Only an asset without a file of its own needs to know which names in the folder are
         // ours; on a re-run that is usually none, and this index walks every album of the folder.
-        let ownedInFolder = job.assets.allSatisfy({ owned.contains($0.assetID) }) ? [:] : manifest.ownedNames(inFolder: folder)
+        let ownedInFolder = rows.allSatisfy({ owned.contains($0.assetID) }) ? [:] : manifest.ownedNames(inFolder: folder)
         let folderPath = config.exportDir + "/" + folder
         let dryRun = self.dryRun
         let mode = config.exportMode
@@ -47,7 +47,6 @@ extension ExportRun {
         let assetsRoot = config.assetsRoot
         let selection = config.selection
         let fileTemplate = config.layout.fileTemplate == "{original}" ? nil : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders)
-        let rows = job.assets
         return Task {
             try await BlockingIO.run { () -> PreparedAlbum in
                 let assets = rows.sorted(by: CatalogAsset.exportOrder)

@@ -152,8 +152,11 @@ public struct ExportRun: Sendable {
         var processedAlbums: Set<String> = []
         // The next album is prepared (folder listed, sources stat'ed, names planned) while this
         // one is recorded: on a re-run that is nearly all the work, and it is one thread's worth.
+        // Up to two albums ahead, as long as they are small: memory stays bounded by rows, not albums.
         var preparing: [(job: AlbumJob, task: Task<PreparedAlbum, Error>)] = []
-        let lookahead = 1
+        func mustWait() -> Bool {
+            preparing.count > 2 || (preparing.count > 1 && preparing.reduce(0) { $0 + $1.job.assetCount } > 4096)
+        }
         /// A preparation that will not be synced: the folders it made are still ours.
         func keepFolders(of prepared: PreparedAlbum) throws {
             for created in prepared.createdFolders {
@@ -172,7 +175,7 @@ public struct ExportRun: Sendable {
             processedAlbums.insert(job.albumID)
             manifest.albums[job.albumID]?.files.consolidate()
             found += result.found
-            expected += job.assets.count
+            expected += job.assetCount
             if let f = result.fatal { fatal = f }
         }
         func flush() async throws {
@@ -183,9 +186,9 @@ public struct ExportRun: Sendable {
                 return
             }
             let job = AlbumJob(albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
-                               listFrom: dryRunListing[assignment.folder], assets: pending)
-            preparing.append((job, prepareAlbum(job, manifest: manifest, mapper: mapper)))
-            while preparing.count > lookahead { try await finishOldest() }
+                               listFrom: dryRunListing[assignment.folder], assetCount: pending.count)
+            preparing.append((job, prepareAlbum(job, assets: pending, manifest: manifest, mapper: mapper)))
+            while mustWait() { try await finishOldest() }
         }
 
         do {
