@@ -119,6 +119,12 @@ struct PathMapperTests {
         #expect(mapper.localPath(for: stored) == nil)
     }
 
+    @Test("non-ASCII paths map byte for byte")
+    func nonASCII() {
+        #expect(mapper.localPath(for: "/data/library/zoë/été 2024/ß.jpg") == "/media/immich/library/zoë/été 2024/ß.jpg")
+        #expect(mapper.localPath(for: "/mnt/external/日本/写真.jpg") == "/media/external/日本/写真.jpg")
+    }
+
     @Test("user mappings win over the defaults")
     func userFirst() {
         let m = PathMapper(assetsRoot: "/a", userMappings: [PathMapping(from: "/data/upload", to: "/b/")])
@@ -147,5 +153,28 @@ struct DeletionGuardTests {
     func decide(facts: F, allowed: Bool) {
         let decision = DeletionGuard.decide(facts, rule: Self.rule, assetsRoot: "/media/immich")
         #expect((decision == .allow) == allowed, "\(decision)")
+    }
+}
+
+@Suite("Export order within an album")
+struct ExportOrderTests {
+    @Test("sortForExport gives exactly exportOrder, ties and unknown times included")
+    func sameAsComparator() {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<20 {
+            var rows: [CatalogAsset] = []
+            for i in 0..<(round * 37 % 500 + 1) {
+                var asset = CatalogAsset(albumID: "al", assetID: String(format: "%08x-id", Int.random(in: 0..<100_000, using: &generator)),
+                                         originalPath: "/data/\(i).jpg", originalFileName: "\(i).jpg", modifiedMicros: nil)
+                // Few distinct times, so many ties; some rows without one.
+                asset.createdMicros = Int.random(in: 0..<5, using: &generator) == 0 ? nil : Int64.random(in: -3...3, using: &generator) * 1_000_000
+                rows.append(asset)
+            }
+            let expected = rows.sorted(by: CatalogAsset.exportOrder)
+            CatalogAsset.sortForExport(&rows)
+            #expect(rows.map(\.assetID) == expected.map(\.assetID))
+            #expect(rows.map(\.createdMicros) == expected.map(\.createdMicros))
+            #expect(rows.map(\.originalPath) == expected.map(\.originalPath) || Set(rows.map(\.assetID)).count < rows.count)
+        }
     }
 }

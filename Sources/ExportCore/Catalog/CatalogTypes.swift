@@ -54,6 +54,36 @@ public struct CatalogAsset: Sendable, Equatable {
         }
     }
 
+    /// Puts an album's rows in `exportOrder`, in place. Sorts small (time, index) keys and then
+    /// moves each row once: sorting the rows themselves copied them (retaining every string)
+    /// and was a visible part of a re-run.
+    public static func sortForExport(_ rows: inout [CatalogAsset]) {
+        let n = rows.count
+        guard n > 1 else { return }
+        var keys: [(unknown: Bool, micros: Int64, index: Int32)] = []
+        keys.reserveCapacity(n)
+        for i in 0..<n {
+            let created = rows[i].createdMicros
+            keys.append((created == nil, created ?? 0, Int32(i)))
+        }
+        var sorted: [CatalogAsset] = []
+        rows.withUnsafeMutableBufferPointer { source in
+            keys.sort { a, b in
+                if a.unknown != b.unknown { return !a.unknown }
+                if a.micros != b.micros { return a.micros < b.micros }
+                return source[Int(a.index)].assetID < source[Int(b.index)].assetID
+            }
+            let base = source.baseAddress!
+            sorted = [CatalogAsset](unsafeUninitializedCapacity: n) { target, count in
+                for (k, key) in keys.enumerated() { (target.baseAddress! + k).initialize(to: (base + Int(key.index)).move()) }
+                count = n
+            }
+            // Every slot was moved out: refill it with a value that owns nothing.
+            base.initialize(repeating: CatalogAsset(albumID: "", assetID: "", originalPath: "", originalFileName: "", modifiedMicros: nil), count: n)
+        }
+        rows = sorted
+    }
+
     /// Hex SHA-1 of the content when the algorithm is plain sha1.
     public var checksumHex: String? {
         get { extras?.values.checksumHex }

@@ -4,6 +4,9 @@
 /// since v1.137, and `assets_root` is that folder as mounted here (it contains `upload/`, `library/`).
 public struct PathMapper: Sendable, Equatable {
     public let mappings: [PathMapping]
+    /// Each mapping's `from` with a trailing "/", as bytes: paths are compared byte by byte
+    /// (a stored path is bytes on disk, and this runs once per asset).
+    private let prefixes: [[UInt8]]
 
     public init(assetsRoot: String, userMappings: [PathMapping] = []) {
         let root = ConfigLoader.normalizedDirectory(assetsRoot)
@@ -14,15 +17,16 @@ public struct PathMapper: Sendable, Equatable {
             PathMapping(from: "/data/", to: root + "/"),
         ]
         self.mappings = userMappings.map { PathMapping(from: $0.from, to: ConfigLoader.normalizedDirectory($0.to) + "/") } + defaults
+        self.prefixes = mappings.map { Array($0.from.hasSuffix("/") ? $0.from.utf8 : ($0.from + "/").utf8) }
     }
 
     /// The local path, or nil when no mapping applies or the result would escape its target
     /// (a `..` component in the stored path).
     public func localPath(for storedPath: String) -> String? {
-        for mapping in mappings {
-            let prefix = mapping.from.hasSuffix("/") ? mapping.from : mapping.from + "/"
-            guard storedPath.hasPrefix(prefix) else { continue }
-            let rest = storedPath.dropFirst(prefix.count)
+        let utf8 = storedPath.utf8
+        for (mapping, prefix) in zip(mappings, prefixes) {
+            guard utf8.starts(with: prefix) else { continue }
+            let rest = Substring(utf8[utf8.index(utf8.startIndex, offsetBy: prefix.count)...])
             // Fast path, one allocation: nothing to normalise (no empty, "." or ".." component).
             if Self.isPlain(rest.utf8) { return mapping.to + rest }
             let components = rest.split(separator: "/", omittingEmptySubsequences: true)

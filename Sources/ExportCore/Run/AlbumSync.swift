@@ -29,17 +29,18 @@ extension ExportRun {
         var found = 0
     }
 
-    /// Starts an album's blocking preparation (sort, list the folder, stat the sources, plan) in
+    /// Starts an album's blocking preparation (list the folder, stat the sources, plan) in
     /// the background, so the run can prepare the next album while it records this one. It reads
     /// only what no other album's sync changes: this album's own files and its folder's names.
-    func prepareAlbum(_ job: AlbumJob, assets rows: [CatalogAsset], manifest: Manifest, mapper: PathMapper) -> Task<PreparedAlbum, Error> {
+    /// `assets` are in `CatalogAsset.exportOrder`.
+    func prepareAlbum(_ job: AlbumJob, assets: [CatalogAsset], manifest: Manifest, mapper: PathMapper) -> Task<PreparedAlbum, Error> {
         let folder = job.folder
         let albumID = job.albumID
         let listFrom = job.listFrom
         let owned = manifest.albums[albumID]?.files ?? [:]
         // Only an asset without a file of its own needs to know which names in the folder are
         // ours; on a re-run that is usually none, and this index walks every album of the folder.
-        let ownedInFolder = rows.allSatisfy({ owned.contains($0.assetID) }) ? [:] : manifest.ownedNames(inFolder: folder)
+        let ownedInFolder = assets.allSatisfy({ owned.contains($0.assetID) }) ? [:] : manifest.ownedNames(inFolder: folder)
         let folderPath = config.exportDir + "/" + folder
         let dryRun = self.dryRun
         let mode = config.exportMode
@@ -49,7 +50,6 @@ extension ExportRun {
         let fileTemplate = config.layout.fileTemplate == "{original}" ? nil : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders)
         return Task {
             try await BlockingIO.run { () -> PreparedAlbum in
-                let assets = rows.sorted(by: CatalogAsset.exportOrder)
                 var p = PreparedAlbum()
                 // The folder is listed while the sources are stat'ed: both are a path lookup per file,
                 // and the kernel runs two side by side.

@@ -185,6 +185,7 @@ public struct ExportRun: Sendable {
                 logger.debug("album appeared during the run; next run exports it", metadata: ["album": "\(albumID)"])
                 return
             }
+            CatalogAsset.sortForExport(&pending)
             let job = AlbumJob(albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
                                listFrom: dryRunListing[assignment.folder], assetCount: pending.count)
             preparing.append((job, prepareAlbum(job, assets: pending, manifest: manifest, mapper: mapper)))
