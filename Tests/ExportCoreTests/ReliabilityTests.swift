@@ -148,9 +148,10 @@ struct ReliabilityTests {
         let a = fixture.addAlbum("A", owner: u)
         let b = fixture.addAlbum("B", owner: u)
         let c = fixture.addAlbum("C", owner: u)
-        // The first copy (album A) starts once B's rows are in (the run prepares one album
-        // ahead); C's rows still fill a batch after that.
-        for i in 0..<4500 { fixture.addAsset("f\(i).jpg", owner: u, in: [i < 1000 ? a : i < 2000 ? b : c]) }
+        // The run prepares albums ahead (two while they are small, one past 4096 rows), so with
+        // three albums of 2500 the first copy starts once the second album's rows are in, in
+        // whatever order they come; the third album's rows still need two more fetches of 2000.
+        for i in 0..<7500 { fixture.addAsset("f\(i).jpg", owner: u, in: [i < 2500 ? a : i < 5000 ? b : c]) }
         try await withSandbox(.c, fixture) { sandbox in
             let hold = DispatchSemaphore(value: 0)
             let reached = DispatchSemaphore(value: 0)
@@ -181,7 +182,7 @@ struct ReliabilityTests {
             #expect(result.snapshot.deleted == 0)
             let next = await sandbox.run()
             #expect(next.status == .complete)
-            #expect(sandbox.exportedTree().count == 4500)
+            #expect(sandbox.exportedTree().count == 7500)
             ReliabilityReport.record("database dropped mid-stream", tried: 1, survived: 1, note: "run failed with a clear error, next run complete")
         }
     }

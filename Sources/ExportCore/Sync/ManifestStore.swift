@@ -88,9 +88,11 @@ public final class ManifestStore: @unchecked Sendable {
             guard parser.apply(bytes, to: &manifest) else {
                 // A torn last line from a crash mid-append is expected; anything else is not.
                 if source == journalPath { return }
+                parser.finish(&manifest)
                 throw ManifestError.corrupt(path: source, line: lineNumber)
             }
         }
+        parser.finish(&manifest)
         // Albums whose folder line was lost keep files we cannot place: drop them (never delete blind).
         manifest.albums = manifest.albums.filter { !$0.value.folder.isEmpty }
     }
@@ -119,56 +121,79 @@ public final class ManifestStore: @unchecked Sendable {
     }
 
     /// Applies lines straight from their bytes: a 100k-entry manifest is 100k "+" lines, so
-    /// those make no String per field (the album id is reused from the line before).
+    /// those make no String and no array: fields are found in place, the name's bytes go
+    /// straight into the album's columns, and the album being filled is held aside (one
+    /// dictionary lookup per album, not per line). Call `finish` after the last line.
     private struct LineParser {
         private var albumBytes: [UInt8] = []
-        private var albumID = ""
+        /// The album the current run of "+" lines fills, taken out of the manifest meanwhile.
+        private var filling: (albumID: String, files: OwnedFiles)?
+        private var fields: [Range<Int>] = []
         /// From `albumSizes`, used as each album's first file line arrives.
         var sizes: [[UInt8]: (rows: Int, nameBytes: Int)] = [:]
 
+        init() { fields.reserveCapacity(8) }
+
+        /// Puts the album being filled back.
+        mutating func finish(_ manifest: inout Manifest) {
+            guard let (albumID, files) = filling else { return }
+            filling = nil
+            manifest.albums[albumID, default: .init(folder: "", base: "")].files = files
+        }
+
         /// False for a line that is not a valid record.
         mutating func apply(_ line: UnsafeRawBufferPointer, to manifest: inout Manifest) -> Bool {
-            var fields: [Range<Int>] = []
-            fields.reserveCapacity(6)
+            fields.removeAll(keepingCapacity: true)
             var start = 0
             for i in 0..<line.count where line[i] == UInt8(ascii: "\t") {
                 fields.append(start..<i)
                 start = i + 1
             }
             fields.append(start..<line.count)
-            func bytes(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: line[fields[i]]) }
-            func text(_ i: Int) -> String? { String(validating: bytes(i), as: UTF8.self) }
-            func number(_ i: Int) -> Int64? {
-                let b = bytes(i)
-                guard !b.isEmpty, b.count <= 19 else { return nil }
-                var value: Int64 = 0
-                var negative = false
-                for (k, byte) in b.enumerated() {
-                    if k == 0 && byte == UInt8(ascii: "-") && b.count > 1 { negative = true; continue }
-                    guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-                    value = value * 10 + Int64(byte - UInt8(ascii: "0"))
-                }
-                return negative ? -value : value
-            }
             guard line.count >= 1 else { return false }
-            switch (line[0], fields.count, fields[0].count) {
-            case (UInt8(ascii: "+"), 6, 1):
-                if !bytes(1).elementsEqual(albumBytes) {
-                    guard let id = text(1) else { return false }
-                    albumBytes = Array(bytes(1))
-                    albumID = id
-                    if let size = sizes.removeValue(forKey: albumBytes) {
-                        manifest.albums[albumID, default: .init(folder: "", base: "")].files.reserve(rows: size.rows, nameBytes: size.nameBytes)
-                    }
-                }
-                guard let size = number(3), let mtime = number(4), let name = text(5), String(validating: bytes(2), as: UTF8.self) != nil else { return false }
-                manifest.albums[albumID, default: .init(folder: "", base: "")]
-                    .files.load(OwnedFiles.PackedID(bytes: bytes(2)), .init(name: name, size: size, mtime: mtime))
-                return true
-            default:
+            guard line[0] == UInt8(ascii: "+"), fields.count == 6, fields[0].count == 1 else {
+                finish(&manifest)   // other records may touch the album being filled
                 guard let line = String(validating: line, as: UTF8.self) else { return false }
                 return Self.apply(record: line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init), to: &manifest)
             }
+            let album = UnsafeRawBufferPointer(rebasing: line[fields[1]])
+            let asset = UnsafeRawBufferPointer(rebasing: line[fields[2]])
+            let name = UnsafeRawBufferPointer(rebasing: line[fields[5]])
+            guard let size = Self.number(UnsafeRawBufferPointer(rebasing: line[fields[3]])),
+                  let mtime = Self.number(UnsafeRawBufferPointer(rebasing: line[fields[4]])),
+                  Self.isUTF8(name) else { return false }
+            let id = OwnedFiles.PackedID(bytes: asset)
+            if case .other = id, !Self.isUTF8(asset) { return false }
+            if filling == nil || !album.elementsEqual(albumBytes) {
+                guard let albumID = String(validating: album, as: UTF8.self) else { return false }
+                finish(&manifest)
+                albumBytes = Array(album)
+                // Taken out, so appending never copies columns the manifest still shares.
+                var files = manifest.albums[albumID]?.files ?? [:]
+                manifest.albums[albumID, default: .init(folder: "", base: "")].files = [:]
+                if let size = sizes.removeValue(forKey: albumBytes) { files.reserve(rows: size.rows, nameBytes: size.nameBytes) }
+                filling = (albumID, files)
+            }
+            filling!.files.load(id, nameBytes: name, size: size, mtime: mtime)
+            return true
+        }
+
+        private static func number(_ b: UnsafeRawBufferPointer) -> Int64? {
+            guard !b.isEmpty, b.count <= 19 else { return nil }
+            var value: Int64 = 0
+            var negative = false
+            for (k, byte) in b.enumerated() {
+                if k == 0 && byte == UInt8(ascii: "-") && b.count > 1 { negative = true; continue }
+                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            return negative ? -value : value
+        }
+
+        /// ASCII is checked byte by byte; anything else is decoded once to be sure.
+        private static func isUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
+            if b.allSatisfy({ $0 < 0x80 }) { return true }
+            return String(validating: b, as: UTF8.self) != nil
         }
 
         /// Every other record: rare (one per album or folder), so plain Strings.

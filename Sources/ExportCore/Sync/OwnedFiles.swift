@@ -54,6 +54,13 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         self[packed: id] = file
     }
 
+    /// `load` from a name's bytes (valid UTF-8): a name that goes straight into the columns
+    /// never becomes a String.
+    mutating func load(_ id: PackedID, nameBytes: UnsafeRawBufferPointer, size: Int64, mtime: Int64) {
+        if overlay.isEmpty || overlay[id] == nil, base.append(id, nameBytes: nameBytes, size: size, mtime: mtime, seen: false) { return }
+        self[packed: id] = .init(name: String(decoding: nameBytes, as: UTF8.self), size: size, mtime: mtime)
+    }
+
     /// Room for `rows` more loaded entries with `nameBytes` of names in all.
     mutating func reserve(rows: Int, nameBytes: Int) { base.reserve(rows: rows, nameBytes: nameBytes) }
 
@@ -221,15 +228,20 @@ private struct SortedColumns: Sendable {
 
     /// Appends when `id` is a UUID sorting after the last row; false otherwise.
     mutating func append(_ id: OwnedFiles.PackedID, _ file: Manifest.OwnedFile) -> Bool {
+        var name = file.name
+        return name.withUTF8 { append(id, nameBytes: UnsafeRawBufferPointer($0), size: file.size, mtime: file.mtime, seen: file.seen) }
+    }
+
+    mutating func append(_ id: OwnedFiles.PackedID, nameBytes: UnsafeRawBufferPointer, size: Int64, mtime: Int64, seen: Bool) -> Bool {
         guard case let .uuid(h, l, c) = id else { return false }
         if let last = high.indices.last, (high[last], low[last], companion[last]) >= (h, l, c) { return false }
         let start = names.count
-        names.append(contentsOf: file.name.utf8)
+        names.append(contentsOf: nameBytes)
         guard names.count <= Int(UInt32.max) else { names.removeSubrange(start...); return false }
         high.append(h); low.append(l); companion.append(c)
-        sizes.append(file.size); mtimes.append(file.mtime)
+        sizes.append(size); mtimes.append(mtime)
         nameEnds.append(UInt32(names.count))
-        flags.append(file.seen ? Self.seen : 0)
+        flags.append(seen ? Self.seen : 0)
         liveCount += 1
         return true
     }
