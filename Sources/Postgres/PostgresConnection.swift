@@ -82,9 +82,16 @@ public final class PostgresConnection: @unchecked Sendable {
     /// with `int64`, timestamps with `unixMicros`; text columns read the same either way).
     public func cursor(_ sql: String, _ parameters: [String?] = [], batchSize: Int = 2000,
                        binary: Bool = false) -> AsyncThrowingStream<PostgresResult, Error> {
-        let state = CursorState()
-        let fetch: @Sendable () async throws -> PostgresResult? = { [self] in
-            try await self.run {
+        cursor(sql, parameters, batchSize: batchSize, binary: binary, decode: { $0 })
+    }
+
+    /// `cursor`, with each batch turned into `T` by `decode` as part of fetching it: the next
+    /// batch is decoded while the consumer works on this one, not by the consumer in between.
+    public func cursor<T: Sendable>(_ sql: String, _ parameters: [String?] = [], batchSize: Int = 2000, binary: Bool = false,
+                                    decode: @escaping @Sendable (PostgresResult) -> T) -> AsyncThrowingStream<T, Error> {
+        let state = CursorState<T>()
+        let fetch: @Sendable () async throws -> T? = { [self] in
+            let batch = try await self.run { () -> PostgresResult? in
                 if state.finished { return nil }
                 if !state.opened {
                     _ = try self.execute("BEGIN READ ONLY", [])
@@ -100,6 +107,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 }
                 return batch
             }
+            return batch.map(decode)
         }
         // The first batch is asked for at once: the server plans and sorts while the caller
         // still prepares. `unfolding` calls its closure one call at a time, so `ahead` needs no lock.
@@ -182,12 +190,12 @@ private struct ConnectionHandle: @unchecked Sendable {
 }
 
 /// Mutable cursor bookkeeping, only touched on the connection's queue.
-private final class CursorState: @unchecked Sendable {
+private final class CursorState<T: Sendable>: @unchecked Sendable {
     // `opened`/`finished`: only touched on the connection's queue.
     var opened = false
     var finished = false
-    /// The batch being fetched ahead of the consumer.
-    var ahead: Task<PostgresResult?, Error>?
+    /// The batch being fetched (and decoded) ahead of the consumer.
+    var ahead: Task<T?, Error>?
 }
 
 private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {

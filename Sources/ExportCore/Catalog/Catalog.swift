@@ -98,9 +98,10 @@ public final class Catalog: Sendable {
     }
 
     /// Album×asset rows in batches, grouped by album id (within an album in no particular order:
-    /// sort with `CatalogAsset.exportOrder`). Memory stays flat: one batch at a time.
-    public func assets(batchSize: Int = 2000) -> AsyncThrowingMapSequence<AsyncThrowingStream<PostgresResult, Error>, [CatalogAsset]> {
-        rowsConnection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize, binary: true).map { rows in
+    /// sort with `CatalogAsset.sortForExport`). Memory stays flat: a batch in use and the next
+    /// one, already decoded.
+    public func assets(batchSize: Int = 2000) -> AsyncThrowingStream<[CatalogAsset], Error> {
+        rowsConnection.cursor(queries.assets, userID.map { [$0] } ?? [], batchSize: batchSize, binary: true) { rows in
             var batch: [CatalogAsset] = []
             batch.reserveCapacity(rows.rowCount)
             var album = ""
