@@ -148,21 +148,24 @@ public enum FilePlanner {
         }
 
         var claimed: Set<String> = input.alreadyClaimed
+        claimed.reserveCapacity(input.alreadyClaimed.count + input.candidates.count)
         var nextSuffix: [String: Int] = [:]   // resume the +N search per name: linear for many duplicates
         var result = [PlannedFile?](repeating: nil, count: input.candidates.count)
 
-        // Pass 1: assets that already have a file keep its name.
-        for (i, c) in input.candidates.enumerated() {
-            guard let previous = input.owned[c.asset.assetID] else { continue }
-            let key = NameSanitizer.collisionKey(previous.name)
-            guard !claimed.contains(key) else { continue }   // the same asset twice in one album
-            claimed.insert(key)
+        // Pass 1: assets that already have a file keep its name. (Candidates are read in place:
+        // a copy of one retains every string in it, and this runs for every asset of a re-run.)
+        for i in input.candidates.indices {
+            guard let previous = input.owned[input.candidates[i].asset.assetID],
+                  claimed.insert(NameSanitizer.collisionKey(previous.name)).inserted   // else: the same asset twice in one album
+            else { continue }
             let onDisk = input.listing[previous.name]
-            result[i] = PlannedFile(candidate: c, name: previous.name, action: decideOwned(c, onDisk: onDisk, input))
+            result[i] = PlannedFile(candidate: input.candidates[i], name: previous.name,
+                                    action: decideOwned(input.candidates[i], onDisk: onDisk, input))
         }
 
         // Pass 2: everything else takes the first free name.
-        for (i, c) in input.candidates.enumerated() where result[i] == nil {
+        for i in input.candidates.indices where result[i] == nil {
+            let c = input.candidates[i]
             guard c.source != nil, c.targetMtime != nil else {
                 result[i] = PlannedFile(candidate: c, name: nil, action: .missingSource(c.sourceProblem ?? "source file not found"))
                 continue

@@ -59,7 +59,7 @@ extension ExportRun {
                         // A template may nest folders ("{owner}/{album}"): create each level we need.
                         if !dryRun { created = try FileSystem.makeDirectories(folder, under: exportDir) }
                         // A dry run of a renamed album looks at the folder that would be moved.
-                        return ((try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath), created), nil)
+                        return ((try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath, expected: assets.count), created), nil)
                     } catch {
                         return (([:], created), "album folder \(folder): \(error.reason)")
                     }

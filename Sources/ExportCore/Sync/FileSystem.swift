@@ -68,22 +68,23 @@ public enum FileSystem {
     /// the components below it (the library's files sit 4–5 levels under a root that is itself
     /// several levels deep; the lookups were most of a re-run's system time).
     final class Anchor: @unchecked Sendable {
-        private let prefix: String
+        /// The directory with a trailing "/", as bytes (compared byte by byte, once per file).
+        private let prefix: [UInt8]
         private let prefixLength: Int
         private let fd: Int32
 
         init?(_ directory: String) {
             fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard fd >= 0 else { return nil }
-            prefix = directory.hasSuffix("/") ? directory : directory + "/"
-            prefixLength = prefix.utf8.count
+            prefix = Array((directory.hasSuffix("/") ? directory : directory + "/").utf8)
+            prefixLength = prefix.count
         }
 
         deinit { close(fd) }
 
         /// Like `statPath` (follows symlinks); paths outside the anchor are looked up whole.
         func stat(_ path: String) throws(SystemError) -> Stat {
-            guard path.utf8.count > prefixLength, path.hasPrefix(prefix) else { return try statPath(path) }
+            guard path.utf8.count > prefixLength, path.utf8.starts(with: prefix) else { return try statPath(path) }
             var st = Glibc.stat()
             let ok = path.withCString { fstatat(fd, $0 + prefixLength, &st, 0) == 0 }
             guard ok else { throw SystemError("stat", path) }
@@ -100,7 +101,8 @@ public enum FileSystem {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// Entries of a directory with lstat data, "." and ".." excluded. Missing directory → empty.
-    public static func list(_ directory: String) throws(SystemError) -> [String: TargetEntry] {
+    /// `expected`: about how many entries there are (spares the dictionary's regrowth).
+    public static func list(_ directory: String, expected: Int = 0) throws(SystemError) -> [String: TargetEntry] {
         guard let dir = opendir(directory) else {
             if errno == ENOENT { return [:] }
             throw SystemError("open folder", directory)
@@ -109,6 +111,7 @@ public enum FileSystem {
         // fstatat relative to the open directory: no path string per entry, no path walk per lstat.
         let fd = dirfd(dir)
         var result: [String: TargetEntry] = [:]
+        result.reserveCapacity(expected)
         var st = stat()
         while let entry = readdir(dir) {
             let found = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
