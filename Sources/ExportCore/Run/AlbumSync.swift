@@ -250,7 +250,7 @@ extension ExportRun {
                     let expectedSHA1 = verify ? asset.checksumHex : nil
                     let batched = mode == .copy && donor == nil
                     group.addTask {
-                        let result = try await BlockingIO.run { () -> Result<Placement, SystemError> in
+                        let result = try await BlockingIO.write { () -> Result<Placement, SystemError> in
                             Result { () throws(SystemError) -> Placement in
                                 if batched {
                                     return .staged(try FileCopier.stage(

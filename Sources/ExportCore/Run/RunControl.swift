@@ -12,11 +12,22 @@ public final class RunControl: Sendable {
 /// Runs blocking file-system work off Swift's cooperative pool, so a slow NFS/SMB share never
 /// starves the MQTT client or the web server.
 enum BlockingIO {
+    /// Scanning: listing folders, stat'ing sources, planning (long jobs, a few at a time).
     private static let queue = DispatchQueue(label: "immich-export.io", qos: .utility, attributes: .concurrent)
+    /// Writing: copies and their syncs. Short jobs the run waits on; on a pool of their own, so
+    /// they never queue behind scanning jobs (which took the pool's threads for tens of ms).
+    private static let writes = DispatchQueue(label: "immich-export.write", qos: .userInitiated, attributes: .concurrent)
 
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// `run` for writes (see `writes`).
+    static func write<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            writes.async { continuation.resume(with: Result { try body() }) }
         }
     }
 

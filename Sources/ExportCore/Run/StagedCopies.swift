@@ -55,7 +55,7 @@ extension ExportRun {
         var fatal = try await settleInFlight(staged, manifest: &manifest, changedFolders: &changedFolders)
         if !staged.isEmpty {
             let batch = staged.take()
-            staged.inFlight = Task { try await BlockingIO.run { self.syncAndName(batch, store: store, logger: logger) } }
+            staged.inFlight = Task { try await BlockingIO.write { self.syncAndName(batch, store: store, logger: logger) } }
         }
         if wait, let f = try await settleInFlight(staged, manifest: &manifest, changedFolders: &changedFolders) {
             fatal = fatal ?? f
