@@ -31,7 +31,12 @@ public struct CatalogAlbum: Sendable, Equatable {
 /// extras (checksum, live-photo video, sidecar) live in one shared box.
 public struct CatalogAsset: Sendable, Equatable {
     public var albumID: String
-    public var assetID: String
+    public var assetID: String {
+        didSet { ownedKey = OwnedFiles.PackedID(assetID) }
+    }
+    /// `assetID` packed once, as the manifest looks files up by it (a re-run looks up every
+    /// asset several times).
+    private(set) var ownedKey: OwnedFiles.PackedID
     /// As stored by Immich: a path inside the Immich container.
     public var originalPath: String
     public var originalFileName: String
@@ -134,6 +139,7 @@ public struct CatalogAsset: Sendable, Equatable {
                 modifiedMicros: Int64?, checksumHex: String? = nil) {
         self.albumID = albumID
         self.assetID = assetID
+        self.ownedKey = OwnedFiles.PackedID(assetID)
         self.originalPath = originalPath
         self.originalFileName = originalFileName
         self.modifiedMicros = modifiedMicros

@@ -45,6 +45,11 @@ public struct FileCandidate: Sendable {
         self.sourceProblem = sourceProblem
     }
 
+    /// A value that owns nothing, for slots whose candidate was moved out.
+    static let placeholder = FileCandidate(
+        asset: CatalogAsset(albumID: "", assetID: "", originalPath: "", originalFileName: "", modifiedMicros: nil),
+        sourcePath: nil, source: nil, sourceProblem: nil)
+
     /// The mtime the exported file gets: Immich's fileModifiedAt, else the source's own.
     var targetMtime: Int64? {
         if let micros = asset.modifiedMicros { return micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000 }
@@ -124,7 +129,21 @@ public enum FilePlanner {
         }
     }
 
+    /// What the passes decide for one candidate; joined with the candidate (moved, not copied) at the end.
+    private struct Decision {
+        var name: String?
+        var action: FileAction
+        var replacesAssetID: String? = nil
+    }
+
     public static func plan(_ input: Input) -> [PlannedFile] {
+        var input = input
+        return plan(moving: &input)
+    }
+
+    /// `plan`, moving the candidates into the result (`input.candidates` is empty afterwards):
+    /// copying them would retain every string in them, and a re-run plans every asset.
+    static func plan(moving input: inout Input) -> [PlannedFile] {
         // Built on first use: a re-run where every asset keeps its file never needs them.
         var lazyCurrentAssets: Set<String>?
         var currentAssets: Set<String> {
@@ -150,24 +169,23 @@ public enum FilePlanner {
         var claimed: Set<String> = input.alreadyClaimed
         claimed.reserveCapacity(input.alreadyClaimed.count + input.candidates.count)
         var nextSuffix: [String: Int] = [:]   // resume the +N search per name: linear for many duplicates
-        var result = [PlannedFile?](repeating: nil, count: input.candidates.count)
+        var result = [Decision?](repeating: nil, count: input.candidates.count)
 
         // Pass 1: assets that already have a file keep its name. (Candidates are read in place:
         // a copy of one retains every string in it, and this runs for every asset of a re-run.)
         for i in input.candidates.indices {
-            guard let previous = input.owned[input.candidates[i].asset.assetID],
+            guard let previous = input.owned[packed: input.candidates[i].asset.ownedKey],
                   claimed.insert(NameSanitizer.collisionKey(previous.name)).inserted   // else: the same asset twice in one album
             else { continue }
             let onDisk = input.listing[previous.name]
-            result[i] = PlannedFile(candidate: input.candidates[i], name: previous.name,
-                                    action: decideOwned(input.candidates[i], onDisk: onDisk, input))
+            result[i] = Decision(name: previous.name, action: decideOwned(input.candidates[i], onDisk: onDisk, input))
         }
 
         // Pass 2: everything else takes the first free name.
         for i in input.candidates.indices where result[i] == nil {
             let c = input.candidates[i]
             guard c.source != nil, c.targetMtime != nil else {
-                result[i] = PlannedFile(candidate: c, name: nil, action: .missingSource(c.sourceProblem ?? "source file not found"))
+                result[i] = Decision(name: nil, action: .missingSource(c.sourceProblem ?? "source file not found"))
                 continue
             }
             let preferred = input.namesAreFinal ? c.asset.originalFileName : preferredName(c, input.fileTemplate)
@@ -181,7 +199,7 @@ public enum FilePlanner {
                 if claimed.contains(key) { continue }
                 guard let existing = listingByKey[key] else {
                     claimed.insert(key)
-                    result[i] = PlannedFile(candidate: c, name: name, action: .copy)
+                    result[i] = Decision(name: name, action: .copy)
                     break
                 }
                 if let owner = input.ownedInFolder[key] {
@@ -189,21 +207,40 @@ public enum FilePlanner {
                     if owner.albumID == input.albumID && !currentAssets.contains(owner.assetID) && existing.name == name {
                         claimed.insert(key)
                         let same = input.isCurrent(existing, for: c)
-                        result[i] = PlannedFile(candidate: c, name: name, action: same ? .skip : .update,
-                                                replacesAssetID: owner.assetID)
+                        result[i] = Decision(name: name, action: same ? .skip : .update, replacesAssetID: owner.assetID)
                         break
                     }
                     continue
                 }
                 if existing.name == name && input.isCurrent(existing, for: c) {
                     claimed.insert(key)
-                    result[i] = PlannedFile(candidate: c, name: name, action: .adopt)
+                    result[i] = Decision(name: name, action: .adopt)
                     break
                 }
                 // Somebody else's file: never touched, our file takes the next name.
             }
         }
-        return unwrapAll(&result)
+        // Each candidate moves into its plan entry (when the caller still shares the candidates,
+        // they are copied first).
+        var decisions = unwrapAll(&result)
+        var candidates: [FileCandidate] = []
+        swap(&candidates, &input.candidates)
+        return candidates.withUnsafeMutableBufferPointer { source in
+            decisions.withUnsafeMutableBufferPointer { decided in
+                let planned = [PlannedFile](unsafeUninitializedCapacity: source.count) { target, count in
+                    for i in source.indices {
+                        let d = (decided.baseAddress! + i).move()
+                        (target.baseAddress! + i).initialize(to: PlannedFile(
+                            candidate: (source.baseAddress! + i).move(), name: d.name, action: d.action, replacesAssetID: d.replacesAssetID))
+                    }
+                    count = source.count
+                }
+                // The moved-out slots get values that own nothing.
+                source.baseAddress?.initialize(repeating: .placeholder, count: source.count)
+                decided.baseAddress?.initialize(repeating: Decision(name: nil, action: .copy), count: decided.count)
+                return planned
+            }
+        }
     }
 
     /// `slots.map { $0! }` without copying each element (a copy retains every string in it, and

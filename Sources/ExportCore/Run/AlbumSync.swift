@@ -33,14 +33,14 @@ extension ExportRun {
     /// the background, so the run can prepare the next album while it records this one. It reads
     /// only what no other album's sync changes: this album's own files and its folder's names.
     /// `assets` are in `CatalogAsset.exportOrder`.
-    func prepareAlbum(_ job: AlbumJob, assets: [CatalogAsset], manifest: Manifest, mapper: PathMapper) -> Task<PreparedAlbum, Error> {
+    func prepareAlbum(_ job: AlbumJob, assets: consuming [CatalogAsset], manifest: Manifest, mapper: PathMapper) -> Task<PreparedAlbum, Error> {
         let folder = job.folder
         let albumID = job.albumID
         let listFrom = job.listFrom
         let owned = manifest.albums[albumID]?.files ?? [:]
         // Only an asset without a file of its own needs to know which names in the folder are
         // ours; on a re-run that is usually none, and this index walks every album of the folder.
-        let ownedInFolder = assets.allSatisfy({ owned.contains($0.assetID) }) ? [:] : manifest.ownedNames(inFolder: folder)
+        let ownedInFolder = assets.allSatisfy({ owned.contains(key: $0.ownedKey) }) ? [:] : manifest.ownedNames(inFolder: folder)
         let folderPath = config.exportDir + "/" + folder
         let dryRun = self.dryRun
         let mode = config.exportMode
@@ -48,6 +48,8 @@ extension ExportRun {
         let assetsRoot = config.assetsRoot
         let selection = config.selection
         let fileTemplate = config.layout.fileTemplate == "{original}" ? nil : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders)
+        let expected = assets.count
+        let rows = Handoff(consume assets)
         return Task {
             try await BlockingIO.run { () -> PreparedAlbum in
                 var p = PreparedAlbum()
@@ -59,11 +61,11 @@ extension ExportRun {
                         // A template may nest folders ("{owner}/{album}"): create each level we need.
                         if !dryRun { created = try FileSystem.makeDirectories(folder, under: exportDir) }
                         // A dry run of a renamed album looks at the folder that would be moved.
-                        return ((try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath, expected: assets.count), created), nil)
+                        return ((try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath, expected: expected), created), nil)
                     } catch {
                         return (([:], created), "album folder \(folder): \(error.reason)")
                     }
-                }, { Self.candidates(for: assets, mapper: mapper, root: assetsRoot) })
+                }, { Self.candidates(for: rows.take(), mapper: mapper, root: assetsRoot) })
                 var listing = listed.0
                 p.createdFolders = listed.1
                 p.folderError = folderError
@@ -77,10 +79,10 @@ extension ExportRun {
                     if !dryRun { try? FileSystem.removeFile(folderPath + "/" + name) }  // leftover of an interrupted copy
                 }
                 p.found = candidates.reduce(0) { $0 + ($1.source != nil ? 1 : 0) }
-                var input = FilePlanner.Input(albumID: albumID, candidates: candidates, listing: listing,
+                var input = FilePlanner.Input(albumID: albumID, candidates: consume candidates, listing: listing,
                                               owned: owned, ownedInFolder: ownedInFolder, mode: mode, folderPath: folderPath)
                 input.fileTemplate = fileTemplate
-                p.plan = FilePlanner.plan(input)
+                p.plan = FilePlanner.plan(moving: &input)
 
                 // Companions take their asset's final name: IMG_1.HEIC → IMG_1.MOV, IMG_1.HEIC.xmp.
                 var companions: [FileCandidate] = []
@@ -201,8 +203,17 @@ extension ExportRun {
             // of them, and one event per file was a measurable part of its time.
             var skipped = 0
             defer { if skipped > 0 { tracker.emit(.filesSkipped(albumID: albumID, count: skipped)) } }
-            for (index, planned) in prepared.plan.enumerated() {
+            for index in prepared.plan.indices {
                 if control.isCancelled || outcome.fatal != nil { break }
+                // The common case of a re-run, read in place: a copy of the entry retains every
+                // string in it.
+                if case .skip = prepared.plan[index].action, prepared.plan[index].replacesAssetID == nil {
+                    manifest.albums[albumID]?.files.markSeen(key: prepared.plan[index].candidate.asset.ownedKey,
+                                                             ifNamed: prepared.plan[index].name!)
+                    skipped += 1
+                    continue
+                }
+                let planned = prepared.plan[index]
                 let asset = planned.candidate.asset
                 var path: String { folder + "/" + (planned.name ?? NameSanitizer.fileName(asset.originalFileName)) }
                 if let replaced = planned.replacesAssetID {
@@ -211,7 +222,7 @@ extension ExportRun {
                 }
                 switch planned.action {
                 case .skip:
-                    markSeen(&manifest, albumID, asset.assetID, planned.name!)
+                    manifest.albums[albumID]?.files.markSeen(key: asset.ownedKey, ifNamed: planned.name!)
                     skipped += 1
                 case .adopt:
                     if !dryRun, let source = planned.candidate.source {
@@ -285,6 +296,18 @@ extension ExportRun {
         return outcome
     }
 
+    /// Hands a value to a background job as its only owner: a captured constant would keep a
+    /// second reference, and moving elements out of a shared array copies it first.
+    final class Handoff<Value>: @unchecked Sendable {
+        private var value: Value?
+        init(_ value: consuming Value) { self.value = value }
+        /// Once, from the one job that owns it.
+        func take() -> Value {
+            defer { value = nil }
+            return value.take()!
+        }
+    }
+
     /// What a copy task hands back: placed under its final name, or written and awaiting the
     /// batch's sync.
     enum Placement: Sendable {
@@ -306,23 +329,34 @@ extension ExportRun {
 
     /// Maps and stats every source (blocking). A large album is split over two threads: the
     /// per-file cost is a path lookup in the kernel, and two lookups run side by side.
-    static func candidates(for assets: [CatalogAsset], mapper: PathMapper, root: String) -> [FileCandidate] {
+    /// Each asset moves into its candidate (a copy would retain every string in it).
+    static func candidates(for assets: consuming [CatalogAsset], mapper: PathMapper, root: String) -> [FileCandidate] {
         let anchor = FileSystem.Anchor(root)
-        guard assets.count >= 512 else { return assets.map { candidate(for: $0, mapper: mapper, anchor: anchor) } }
-        let lanes = 2
-        var result = [FileCandidate?](repeating: nil, count: assets.count)
-        result.withUnsafeMutableBufferPointer { slots in
-            nonisolated(unsafe) let slots = slots   // each lane writes its own disjoint range
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                let range = (assets.count * lane / lanes)..<(assets.count * (lane + 1) / lanes)
-                for i in range { slots[i] = candidate(for: assets[i], mapper: mapper, anchor: anchor) }
+        let n = assets.count
+        let lanes = n >= 512 ? 2 : 1
+        return assets.withUnsafeMutableBufferPointer { source in
+            let result = [FileCandidate](unsafeUninitializedCapacity: n) { target, count in
+                // Each lane moves and writes its own disjoint range.
+                nonisolated(unsafe) let (source, target) = (source, target)
+                @Sendable func fill(_ range: Range<Int>) {
+                    for i in range {
+                        (target.baseAddress! + i).initialize(to: candidate(for: (source.baseAddress! + i).move(), mapper: mapper, anchor: anchor))
+                    }
+                }
+                if lanes == 1 {
+                    fill(0..<n)
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: lanes) { lane in fill((n * lane / lanes)..<(n * (lane + 1) / lanes)) }
+                }
+                count = n
             }
+            source.baseAddress?.initialize(repeating: FileCandidate.placeholder.asset, count: n)   // moved out: own nothing
+            return result
         }
-        return FilePlanner.unwrapAll(&result)
     }
 
     /// Maps and stats one asset's source (blocking).
-    static func candidate(for asset: CatalogAsset, mapper: PathMapper, anchor: FileSystem.Anchor? = nil) -> FileCandidate {
+    static func candidate(for asset: consuming CatalogAsset, mapper: PathMapper, anchor: FileSystem.Anchor? = nil) -> FileCandidate {
         guard let local = mapper.localPath(for: asset.originalPath) else {
             return FileCandidate(asset: asset, sourcePath: nil, source: nil,
                                  sourceProblem: "no path mapping for \(asset.originalPath) — add a path_map entry")

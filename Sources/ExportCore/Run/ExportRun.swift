@@ -188,7 +188,11 @@ public struct ExportRun: Sendable {
             CatalogAsset.sortForExport(&pending)
             let job = AlbumJob(albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
                                listFrom: dryRunListing[assignment.folder], assetCount: pending.count)
-            preparing.append((job, prepareAlbum(job, assets: pending, manifest: manifest, mapper: mapper)))
+            // The rows leave with their album (moved, so the preparation owns them alone).
+            var rows: [CatalogAsset] = []
+            rows.reserveCapacity(pending.count)
+            swap(&rows, &pending)
+            preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, mapper: mapper)))
             while mustWait() { try await finishOldest() }
         }
 

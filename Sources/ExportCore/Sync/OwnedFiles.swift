@@ -42,9 +42,10 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
     }
 
     /// Whether the asset has a file (no name is decoded).
-    public func contains(_ assetID: String) -> Bool {
-        let id = PackedID(assetID)
-        return base.row(of: id) != nil || (!overlay.isEmpty && overlay[id] != nil)
+    public func contains(_ assetID: String) -> Bool { contains(key: PackedID(assetID)) }
+
+    func contains(key id: PackedID) -> Bool {
+        base.row(of: id) != nil || (!overlay.isEmpty && overlay[id] != nil)
     }
 
     /// Adds an entry while loading the snapshot: appended to the sorted columns when it sorts
@@ -84,8 +85,9 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
     mutating func trim() { base.trim() }
 
     /// Claims an asset's file for this run (one lookup; the name must still match).
-    mutating func markSeen(_ assetID: String, ifNamed name: String) {
-        let id = PackedID(assetID)
+    mutating func markSeen(_ assetID: String, ifNamed name: String) { markSeen(key: PackedID(assetID), ifNamed: name) }
+
+    mutating func markSeen(key id: PackedID, ifNamed name: String) {
         if let row = base.row(of: id) {
             if base.hasName(name, at: row) { base.markSeen(row) }
             return
