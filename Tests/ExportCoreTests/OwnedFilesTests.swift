@@ -59,6 +59,9 @@ struct OwnedFilesConsolidationTests {
             #expect(files[id] == file)
             #expect(files[id]?.seen == file.seen)
         }
+        // `unseen` lists exactly the unclaimed entries, from the columns and the dictionary.
+        #expect(Set(files.unseen.map(\.assetID)) == Set(expected.filter { !$0.value.seen }.keys))
+        #expect(files.unseen.allSatisfy { expected[$0.assetID] == $0.file })
         // Still editable after consolidation: in place, renamed, removed.
         let some = expected.keys.first { $0 != "legacy" }!
         files.markSeen(some, ifNamed: expected[some]!.name)

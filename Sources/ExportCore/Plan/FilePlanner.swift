@@ -91,6 +91,9 @@ public enum FilePlanner {
         public var owned: OwnedFiles
         /// Every owned name in this folder (any album) by collision key.
         public var ownedInFolder: [String: (albumID: String, assetID: String)]
+        /// When set, `ownedInFolder` is built from these albums' files, and only if a new name
+        /// meets a file already in the folder (an album that only gained assets never needs it).
+        var folderOwners: [(albumID: String, files: OwnedFiles)]?
         public var mode: ExportMode
         /// Absolute folder path (symlink targets are relative to it).
         public var folderPath: String
@@ -166,6 +169,16 @@ public enum FilePlanner {
             }
         }
 
+        var lazyOwnedInFolder: [String: (albumID: String, assetID: String)]?
+        var ownedInFolder: [String: (albumID: String, assetID: String)] {
+            get {
+                if let built = lazyOwnedInFolder { return built }
+                let built = input.folderOwners.map(Manifest.ownedNames(of:)) ?? input.ownedInFolder
+                lazyOwnedInFolder = built
+                return built
+            }
+        }
+
         var claimed: Set<String> = input.alreadyClaimed
         claimed.reserveCapacity(input.alreadyClaimed.count + input.candidates.count)
         var nextSuffix: [String: Int] = [:]   // resume the +N search per name: linear for many duplicates
@@ -202,7 +215,7 @@ public enum FilePlanner {
                     result[i] = Decision(name: name, action: .copy)
                     break
                 }
-                if let owner = input.ownedInFolder[key] {
+                if let owner = ownedInFolder[key] {
                     // Ours, but its asset left this album: reuse the file for this one.
                     if owner.albumID == input.albumID && !currentAssets.contains(owner.assetID) && existing.name == name {
                         claimed.insert(key)

@@ -38,9 +38,8 @@ extension ExportRun {
         let albumID = job.albumID
         let listFrom = job.listFrom
         let owned = manifest.albums[albumID]?.files ?? [:]
-        // Only an asset without a file of its own needs to know which names in the folder are
-        // ours; on a re-run that is usually none, and this index walks every album of the folder.
-        let ownedInFolder = assets.allSatisfy({ owned.contains(key: $0.ownedKey) }) ? [:] : manifest.ownedNames(inFolder: folder)
+        // Which names in the folder are ours: indexed by the planner only if it needs it.
+        let folderOwners = manifest.owners(ofFolder: folder)
         let folderPath = config.exportDir + "/" + folder
         let dryRun = self.dryRun
         let mode = config.exportMode
@@ -80,7 +79,8 @@ extension ExportRun {
                 }
                 p.found = candidates.reduce(0) { $0 + ($1.source != nil ? 1 : 0) }
                 var input = FilePlanner.Input(albumID: albumID, candidates: consume candidates, listing: listing,
-                                              owned: owned, ownedInFolder: ownedInFolder, mode: mode, folderPath: folderPath)
+                                              owned: owned, ownedInFolder: [:], mode: mode, folderPath: folderPath)
+                input.folderOwners = folderOwners
                 input.fileTemplate = fileTemplate
                 p.plan = FilePlanner.plan(moving: &input)
 

@@ -11,7 +11,7 @@ extension ExportRun {
     ) async throws {
         var candidates: [(albumID: String, folder: String, assetID: String, file: Manifest.OwnedFile)] = []
         for (albumID, entry) in manifest.albums {
-            for (assetID, file) in entry.files where !file.seen {
+            for (assetID, file) in entry.files.unseen {
                 candidates.append((albumID, entry.folder, assetID, file))
             }
         }

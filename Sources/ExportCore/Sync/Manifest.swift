@@ -44,11 +44,16 @@ public struct Manifest: Sendable, Equatable {
 
     public var fileCount: Int { albums.values.reduce(0) { $0 + $1.files.count } }
 
-    /// Files of `folder` owned through any album, by collision key, for the planner.
-    func ownedNames(inFolder folder: String) -> [String: (albumID: String, assetID: String)] {
+    /// The albums whose files live in `folder` (cheap: their file tables are shared, not copied).
+    func owners(ofFolder folder: String) -> [(albumID: String, files: OwnedFiles)] {
+        albums.compactMap { $0.value.folder == folder ? ($0.key, $0.value.files) : nil }
+    }
+
+    /// Files owned through `owners`, by collision key, for the planner.
+    static func ownedNames(of owners: [(albumID: String, files: OwnedFiles)]) -> [String: (albumID: String, assetID: String)] {
         var result: [String: (albumID: String, assetID: String)] = [:]
-        for (albumID, entry) in albums where entry.folder == folder {
-            for (assetID, file) in entry.files {
+        for (albumID, files) in owners {
+            for (assetID, file) in files {
                 result[NameSanitizer.collisionKey(file.name)] = (albumID, assetID)
             }
         }

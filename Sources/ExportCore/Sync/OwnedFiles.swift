@@ -96,6 +96,14 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         overlay.values[index].seen = true
     }
 
+    /// Entries no asset claimed in this run (what the cleanup weighs), without decoding the
+    /// names of all the others.
+    public var unseen: [(assetID: String, file: Manifest.OwnedFile)] {
+        var result = base.unseenRows.map { (assetID: base.id(at: $0).assetID, file: base.file(at: $0)) }
+        for (id, file) in overlay where !file.seen { result.append((id.assetID, file)) }
+        return result
+    }
+
     public var count: Int { base.liveCount + overlay.count }
     public var isEmpty: Bool { count == 0 }
 
@@ -215,6 +223,7 @@ private struct SortedColumns: Sendable {
     private static let seen: UInt8 = 1, removed: UInt8 = 2
 
     var liveRows: [Int] { high.indices.filter { flags[$0] & Self.removed == 0 } }
+    var unseenRows: [Int] { high.indices.filter { flags[$0] & (Self.removed | Self.seen) == 0 } }
 
     /// The live row holding `id`, by binary search.
     func row(of id: OwnedFiles.PackedID) -> Int? {
