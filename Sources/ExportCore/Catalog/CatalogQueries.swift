@@ -66,27 +66,37 @@ struct CatalogQueries: Sendable {
         """#
     }
 
-    /// Every exportable album with the number, bytes and first year of its exportable assets.
-    /// One grouped pass over the album×asset join (per-album subqueries took seconds at 100k rows).
+    /// Every exportable album with the number and first year of its exportable assets. One
+    /// grouped pass over the album×asset join (per-album subqueries took seconds at 100k rows).
+    /// The run waits for this one, so sizes are a query of their own (`albumBytes`).
     var albums: String {
-        let hasExif = schema.columns[t.exif].map { $0.isSuperset(of: ["assetId", "fileSizeInByte"]) } == true
-        let exifJoin = hasExif ? #"LEFT JOIN "\#(t.exif)" e ON e."assetId" = a.id"# : ""
-        let bytes = hasExif ? #"coalesce(sum(e."fileSizeInByte"), 0)::bigint"# : "0::bigint"
         let year = capturedExpression.map { "extract(year FROM min(\($0)))::int" } ?? "NULL::int"
         return #"""
         WITH stats AS (
-            SELECT j."\#(t.joinAlbum)" AS album_id, count(*) AS entries, \#(bytes) AS bytes, \#(year) AS first_year
+            SELECT j."\#(t.joinAlbum)" AS album_id, count(*) AS entries, \#(year) AS first_year
             FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
-            \#(exifJoin)
             WHERE \#(assetWhere)
             GROUP BY j."\#(t.joinAlbum)"
         )
         SELECT al.id::text, al."albumName", \#(ownerExpression),
-               coalesce(s.entries, 0), coalesce(s.bytes, 0), \#(ownerName), s.first_year
+               coalesce(s.entries, 0), \#(ownerName), s.first_year
         FROM "\#(t.album)" al
         LEFT JOIN stats s ON s.album_id = al.id
         WHERE \#(albumWhere)
         ORDER BY \#(schema.has(t.album, "createdAt") ? #"al."createdAt", "# : "")al.id
+        """#
+    }
+
+    /// Immich's recorded file sizes (exif) per album, same filters as `albums`; nil when the
+    /// schema has no sizes. Read while the export runs: only the progress total needs it.
+    var albumBytes: String? {
+        guard schema.columns[t.exif].map({ $0.isSuperset(of: ["assetId", "fileSizeInByte"]) }) == true else { return nil }
+        return #"""
+        SELECT j."\#(t.joinAlbum)"::text, coalesce(sum(e."fileSizeInByte"), 0)::bigint
+        FROM "\#(t.join)" j JOIN "\#(t.asset)" a ON a.id = j."\#(t.joinAsset)"
+        JOIN "\#(t.exif)" e ON e."assetId" = a.id
+        WHERE \#(assetWhere)
+        GROUP BY j."\#(t.joinAlbum)"
         """#
     }
 

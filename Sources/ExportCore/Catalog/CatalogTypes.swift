@@ -5,20 +5,17 @@ public struct CatalogAlbum: Sendable, Equatable {
     public var ownerID: String?
     /// Exportable album×asset entries (same filters as the asset stream).
     public var assetCount: Int
-    /// Sum of Immich's recorded file sizes (exif); 0 when unknown.
-    public var knownBytes: Int64
     /// For `{owner}` in folder_template.
     public var ownerName: String?
     /// Year of the album's first asset, for `{year}`.
     public var firstYear: Int?
 
-    public init(id: String, name: String, ownerID: String?, assetCount: Int, knownBytes: Int64 = 0,
+    public init(id: String, name: String, ownerID: String?, assetCount: Int,
                 ownerName: String? = nil, firstYear: Int? = nil) {
         self.id = id
         self.name = name
         self.ownerID = ownerID
         self.assetCount = assetCount
-        self.knownBytes = knownBytes
         self.ownerName = ownerName
         self.firstYear = firstYear
     }
