@@ -42,6 +42,23 @@ struct CatalogErrorTests {
         }
     }
 
+    @Test("a database that allows one session: albums and assets share it, the export completes")
+    func oneSessionOnly() async throws {
+        var fixture = ImmichFixture()
+        let u = fixture.addUser("U")
+        let a = fixture.addAlbum("A", owner: u)
+        let b = fixture.addAlbum("B", owner: u)
+        for i in 0..<50 { fixture.addAsset("f\(i).jpg", owner: u, in: [i % 2 == 0 ? a : b]) }
+        try await withSandbox(.d, fixture) { sandbox in
+            // The exporter's role may hold one connection to this database (superusers are exempt).
+            try await sandbox.cluster.execute(database: "postgres", "ALTER DATABASE \"\(sandbox.database)\" CONNECTION LIMIT 1")
+            let result = await sandbox.run()
+            #expect(result.status == .complete, "\(result.error ?? "")")
+            #expect(sandbox.exportedTree().count == 50)
+            #expect(result.snapshot.bytesTotal == result.snapshot.bytesCopied)
+        }
+    }
+
     @Test("unknown schema names what is missing")
     func unknownSchema() async throws {
         let cluster = try PostgresCluster.shared.get()
