@@ -98,9 +98,10 @@ public final class Catalog: Sendable {
     }
 
     /// Immich's recorded bytes per album id (albums without sizes are absent; empty when the
-    /// schema records none).
+    /// schema records none). Empty too when the asset stream shares this session: the query
+    /// would run inside the stream's transaction, and a failure there would end the stream.
     public func albumBytes() async throws -> [String: Int64] {
-        guard let sql = queries.albumBytes else { return [:] }
+        guard rowsConnection !== connection, let sql = queries.albumBytes else { return [:] }
         let rows = try await connection.query(sql)
         var result: [String: Int64] = [:]
         for row in 0..<rows.rowCount {
