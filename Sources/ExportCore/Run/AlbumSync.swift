@@ -355,21 +355,27 @@ extension ExportRun {
         }
     }
 
-    /// Maps and stats one asset's source (blocking).
+    /// Maps and stats one asset's source (blocking). The asset moves into the candidate once,
+    /// at the end (one construction per branch made the compiler copy it).
     static func candidate(for asset: consuming CatalogAsset, mapper: PathMapper, anchor: FileSystem.Anchor? = nil) -> FileCandidate {
-        guard let local = mapper.localPath(for: asset.originalPath) else {
-            return FileCandidate(asset: asset, sourcePath: nil, source: nil,
-                                 sourceProblem: "no path mapping for \(asset.originalPath) — add a path_map entry")
-        }
-        do throws(SystemError) {
-            let st = if let anchor { try anchor.stat(local) } else { try FileSystem.statPath(local) }
-            guard st.isRegularFile else {
-                return FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "\(local) is not a regular file")
+        let local = mapper.localPath(for: asset.originalPath)
+        var source: SourceState?
+        var problem: String?
+        if let local {
+            do throws(SystemError) {
+                let st = if let anchor { try anchor.stat(local) } else { try FileSystem.statPath(local) }
+                if st.isRegularFile {
+                    source = SourceState(size: st.size, mtime: st.mtime)
+                } else {
+                    problem = "\(local) is not a regular file"
+                }
+            } catch {
+                problem = "source \(local): \(error.reason)"
             }
-            return FileCandidate(asset: asset, sourcePath: local, source: SourceState(size: st.size, mtime: st.mtime), sourceProblem: nil)
-        } catch {
-            return FileCandidate(asset: asset, sourcePath: local, source: nil, sourceProblem: "source \(local): \(error.reason)")
+        } else {
+            problem = "no path mapping for \(asset.originalPath) — add a path_map entry"
         }
+        return FileCandidate(asset: asset, sourcePath: local, source: source, sourceProblem: problem)
     }
 
     func markSeen(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ name: String) {
