@@ -81,10 +81,13 @@ public struct CatalogAsset: Sendable, Equatable {
                 count = n
             }
             // Every slot was moved out: refill it with a value that owns nothing.
-            base.initialize(repeating: CatalogAsset(albumID: "", assetID: "", originalPath: "", originalFileName: "", modifiedMicros: nil), count: n)
+            base.initialize(repeating: .placeholder, count: n)
         }
         rows = sorted
     }
+
+    /// A value that owns nothing, for array slots whose row was moved out.
+    static let placeholder = CatalogAsset(albumID: "", assetID: "", originalPath: "", originalFileName: "", modifiedMicros: nil)
 
     /// Hex SHA-1 of the content when the algorithm is plain sha1.
     public var checksumHex: String? {

@@ -46,9 +46,7 @@ public struct FileCandidate: Sendable {
     }
 
     /// A value that owns nothing, for slots whose candidate was moved out.
-    static let placeholder = FileCandidate(
-        asset: CatalogAsset(albumID: "", assetID: "", originalPath: "", originalFileName: "", modifiedMicros: nil),
-        sourcePath: nil, source: nil, sourceProblem: nil)
+    static let placeholder = FileCandidate(asset: .placeholder, sourcePath: nil, source: nil, sourceProblem: nil)
 
     /// The mtime the exported file gets: Immich's fileModifiedAt, else the source's own.
     var targetMtime: Int64? {

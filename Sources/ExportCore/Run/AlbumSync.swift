@@ -205,9 +205,13 @@ extension ExportRun {
             defer { if skipped > 0 { tracker.emit(.filesSkipped(albumID: albumID, count: skipped)) } }
             for index in prepared.plan.indices {
                 if control.isCancelled || outcome.fatal != nil { break }
+                if let replaced = prepared.plan[index].replacesAssetID {
+                    manifest.albums[albumID]?.files[replaced] = nil
+                    if !dryRun { try store.recordRemoval(albumID: albumID, assetID: replaced) }
+                }
                 // The common case of a re-run, read in place: a copy of the entry retains every
                 // string in it.
-                if case .skip = prepared.plan[index].action, prepared.plan[index].replacesAssetID == nil {
+                if case .skip = prepared.plan[index].action {
                     manifest.albums[albumID]?.files.markSeen(key: prepared.plan[index].candidate.asset.ownedKey,
                                                              ifNamed: prepared.plan[index].name!)
                     skipped += 1
@@ -216,14 +220,9 @@ extension ExportRun {
                 let planned = prepared.plan[index]
                 let asset = planned.candidate.asset
                 var path: String { folder + "/" + (planned.name ?? NameSanitizer.fileName(asset.originalFileName)) }
-                if let replaced = planned.replacesAssetID {
-                    manifest.albums[albumID]?.files[replaced] = nil
-                    if !dryRun { try store.recordRemoval(albumID: albumID, assetID: replaced) }
-                }
                 switch planned.action {
                 case .skip:
-                    manifest.albums[albumID]?.files.markSeen(key: asset.ownedKey, ifNamed: planned.name!)
-                    skipped += 1
+                    break   // recorded above
                 case .adopt:
                     if !dryRun, let source = planned.candidate.source {
                         var file = Manifest.OwnedFile(name: planned.name!, size: source.size, mtime: planned.candidate.targetMtime ?? source.mtime)
@@ -302,10 +301,7 @@ extension ExportRun {
         private var value: Value?
         init(_ value: consuming Value) { self.value = value }
         /// Once, from the one job that owns it.
-        func take() -> Value {
-            defer { value = nil }
-            return value.take()!
-        }
+        func take() -> Value { value.take()! }
     }
 
     /// What a copy task hands back: placed under its final name, or written and awaiting the
@@ -350,7 +346,7 @@ extension ExportRun {
                 }
                 count = n
             }
-            source.baseAddress?.initialize(repeating: FileCandidate.placeholder.asset, count: n)   // moved out: own nothing
+            source.baseAddress?.initialize(repeating: CatalogAsset.placeholder, count: n)   // moved out: own nothing
             return result
         }
     }

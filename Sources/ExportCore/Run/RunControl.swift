@@ -19,15 +19,17 @@ enum BlockingIO {
     private static let writes = DispatchQueue(label: "immich-export.write", qos: .userInitiated, attributes: .concurrent)
 
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
+        try await on(queue, body)
     }
 
     /// `run` for writes (see `writes`).
     static func write<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await on(writes, body)
+    }
+
+    private static func on<T: Sendable>(_ queue: DispatchQueue, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            writes.async { continuation.resume(with: Result { try body() }) }
+            queue.async { continuation.resume(with: Result { try body() }) }
         }
     }
 

@@ -42,10 +42,9 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
     }
 
     /// Whether the asset has a file (no name is decoded).
-    public func contains(_ assetID: String) -> Bool { contains(key: PackedID(assetID)) }
-
-    func contains(key id: PackedID) -> Bool {
-        base.row(of: id) != nil || (!overlay.isEmpty && overlay[id] != nil)
+    public func contains(_ assetID: String) -> Bool {
+        let id = PackedID(assetID)
+        return base.row(of: id) != nil || (!overlay.isEmpty && overlay[id] != nil)
     }
 
     /// Adds an entry while loading the snapshot: appended to the sorted columns when it sorts
