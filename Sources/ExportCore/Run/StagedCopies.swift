@@ -27,7 +27,9 @@ final class StagedCopies {
     var isEmpty: Bool { entries.isEmpty }
 
     var isDue: Bool {
-        !entries.isEmpty && (entries.count >= 64 || bytes >= 256 << 20 || ContinuousClock.now - oldest >= .seconds(1))
+        guard let first = entries.first else { return false }
+        if let testSize = WriteFaults.batchSize(for: first.copy.finalPath) { return entries.count >= testSize }
+        return entries.count >= 64 || bytes >= 256 << 20 || ContinuousClock.now - oldest >= .seconds(1)
     }
 
     func add(_ entry: Entry) {

@@ -7,6 +7,7 @@ public enum WriteFaults {
     public typealias Fault = @Sendable (_ target: String) -> Int32?
 
     nonisolated(unsafe) private static var faults: [String: Fault] = [:]
+    nonisolated(unsafe) private static var batchSizes: [String: Int] = [:]
     private static let lock = NSLock()
 
     /// Faults for files written under `prefix` (an export_dir).
@@ -18,6 +19,20 @@ public enum WriteFaults {
     public static func remove(under prefix: String) {
         lock.lock(); defer { lock.unlock() }
         faults[prefix.hasSuffix("/") ? prefix : prefix + "/"] = nil
+        batchSizes[prefix.hasSuffix("/") ? prefix : prefix + "/"] = nil
+    }
+
+    /// Copies written under `prefix` are named in batches of exactly `files` (never earlier by
+    /// age), so a test can hold a run at a known file with a known number already named.
+    public static func batchByCount(_ files: Int, under prefix: String) {
+        lock.lock(); defer { lock.unlock() }
+        batchSizes[prefix.hasSuffix("/") ? prefix : prefix + "/"] = files
+    }
+
+    /// The batch size a test set for `target`'s export folder, or nil.
+    static func batchSize(for target: String) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        return batchSizes.isEmpty ? nil : batchSizes.first { target.hasPrefix($0.key) }?.value
     }
 
     /// The same seam for a test that drives the CLI in another process: every copy waits this
