@@ -55,6 +55,14 @@ let package = Package(
             "ExportCore", "Agent", "WebUI", "CGlibcMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+        ], linkerSettings: [
+            // Resident memory of a release build (the add-on image and the benchmark use it): lld packs
+            // the ~100k relative relocations of the static Swift runtime (2.5 MB the loader reads at
+            // every start) into a few KB, and the symbol table is not exported (nothing looks symbols
+            // up in the executable). Measured in docs/benchmarks.md.
+            .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                          "-Xlinker", "--no-export-dynamic", "-Xlinker", "--icf=safe"],
+                         .when(platforms: [.linux], configuration: .release)),
         ]),
 
         // Real Postgres / Mosquitto / Immich-shaped libraries for tests and the demo.
@@ -71,7 +79,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore", "TestSupport", "Postgres"]),
+        .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore", "TestSupport", "Postgres", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(name: "WebUITests", dependencies: ["WebUI", "Agent", "ExportCore", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ExportCore", "TestSupport", "MQTT"]),

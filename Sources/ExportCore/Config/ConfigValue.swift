@@ -40,7 +40,9 @@ public indirect enum ConfigValue: Sendable, Equatable {
     // MARK: Parsing
 
     public static func parseYAML(_ text: String) throws -> ConfigValue {
-        guard let node = try Yams.compose(yaml: text) else { return .map([]) }
+        // Plain scalars are typed by `PlainScalar`: Yams' default resolver compiles its rules as
+        // regular expressions (ICU, megabytes of code and data paged in for a few lines of config).
+        guard let node = try Yams.compose(yaml: text, .basic) else { return .map([]) }
         return try fromYAML(node)
     }
 
@@ -48,10 +50,11 @@ public indirect enum ConfigValue: Sendable, Equatable {
         switch node {
         case let .scalar(scalar):
             switch Tag.Name(rawValue: node.tag.description) {
+            case .str where scalar.style == .plain: return PlainScalar.value(of: scalar.string)
             case .null: return .null
-            case .bool: return Bool.construct(from: scalar).map(ConfigValue.bool) ?? .string(scalar.string)
-            case .int: return Int.construct(from: scalar).map(ConfigValue.int) ?? .string(scalar.string)
-            case .float: return Double.construct(from: scalar).map(ConfigValue.double) ?? .string(scalar.string)
+            case .bool: return PlainScalar.bool(scalar.string).map(ConfigValue.bool) ?? .string(scalar.string)
+            case .int: return PlainScalar.int(scalar.string).map(ConfigValue.int) ?? .string(scalar.string)
+            case .float: return PlainScalar.double(scalar.string).map(ConfigValue.double) ?? .string(scalar.string)
             default: return .string(scalar.string)
             }
         case let .sequence(sequence):

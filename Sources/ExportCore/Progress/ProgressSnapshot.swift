@@ -165,15 +165,3 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         return (try? encoder.encode(self)) ?? Data("{}".utf8)
     }
 }
-
-public enum Timestamp {
-    /// ISO 8601 with the local offset, e.g. 2026-01-02T03:04:05+01:00 (what HA's timestamp sensors need).
-    public static func iso8601(_ date: Date, timeZone: TimeZone = .current) -> String {
-        let f = ISO8601DateFormatter()
-        f.timeZone = timeZone
-        f.formatOptions = [.withInternetDateTime]
-        var s = f.string(from: date)
-        if s.hasSuffix("Z") { s.removeLast(); s += "+00:00" }
-        return s
-    }
-}

@@ -48,10 +48,7 @@ public struct ExportRun: Sendable {
     }
 
     static func makeRunID() -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        return f.string(from: Date()) + "-" + UUID().uuidString.prefix(4).lowercased()
+        Timestamp.compact(Date()) + "-" + UUID().uuidString.prefix(4).lowercased()
     }
 
     // MARK: - The pipeline
