@@ -33,6 +33,8 @@ public struct TargetEntry: Sendable, Equatable {
 /// One asset of one album, with what the effects layer found out about its source.
 public struct FileCandidate: Sendable {
     public var asset: CatalogAsset
+    /// The source on this machine. A run leaves it nil when the source was found and the mode
+    /// does not need it for planning (`ExportRun.sourcePath(of:mapper:)` maps it for a copy).
     public var sourcePath: String?
     /// nil: the source is missing; `sourceProblem` says why.
     public var source: SourceState?
@@ -116,7 +118,12 @@ public enum FilePlanner {
 
         /// Is `entry` already exactly what this mode would make for `c`?
         func isCurrent(_ entry: TargetEntry, for c: FileCandidate) -> Bool {
-            guard let source = c.source, let mtime = c.targetMtime else { return false }
+            withUnsafePointer(to: c) { isCurrent(entry, for: $0) }
+        }
+
+        /// The same, reading the candidate in place (a copy retains every string in it).
+        func isCurrent(_ entry: TargetEntry, for c: UnsafePointer<FileCandidate>) -> Bool {
+            guard let source = c.pointee.source, let mtime = c.pointee.targetMtime else { return false }
             switch mode {
             case .copy, .reflink:
                 return entry.isRegularFile && entry.size == source.size && entry.mtime == mtime
@@ -124,7 +131,7 @@ public enum FilePlanner {
                 // A link shares the library file's inode, so it shows the source's own mtime.
                 return entry.isRegularFile && entry.size == source.size && entry.mtime == source.mtime
             case .symlink:
-                guard let path = c.sourcePath, let target = entry.linkTarget else { return false }
+                guard let path = c.pointee.sourcePath, let target = entry.linkTarget else { return false }
                 return target == FilePlacer.relativePath(from: folderPath, to: path)
             }
         }
@@ -184,12 +191,14 @@ public enum FilePlanner {
 
         // Pass 1: assets that already have a file keep its name. (Candidates are read in place:
         // a copy of one retains every string in it, and this runs for every asset of a re-run.)
-        for i in input.candidates.indices {
-            guard let previous = input.owned[packed: input.candidates[i].asset.ownedKey],
-                  claimed.insert(NameSanitizer.collisionKey(previous.name)).inserted   // else: the same asset twice in one album
-            else { continue }
-            let onDisk = input.listing[previous.name]
-            result[i] = Decision(name: previous.name, action: decideOwned(input.candidates[i], onDisk: onDisk, input))
+        input.candidates.withUnsafeBufferPointer { candidates in
+            for i in candidates.indices {
+                let c = candidates.baseAddress! + i
+                guard let previous = input.owned[packed: c.pointee.asset.ownedKey],
+                      claimed.insert(NameSanitizer.collisionKey(previous.name)).inserted   // else: the same asset twice in one album
+                else { continue }
+                result[i] = Decision(name: previous.name, action: decideOwned(c, onDisk: input.listing[previous.name], input))
+            }
         }
 
         // Pass 2: everything else takes the first free name.
@@ -275,9 +284,9 @@ public enum FilePlanner {
         return NameSanitizer.fileName(template.render(["original": c.asset.originalFileName], date: date))
     }
 
-    private static func decideOwned(_ c: FileCandidate, onDisk: TargetEntry?, _ input: Input) -> FileAction {
-        guard c.source != nil, c.targetMtime != nil else {
-            return .missingSource(c.sourceProblem ?? "source file not found")
+    private static func decideOwned(_ c: UnsafePointer<FileCandidate>, onDisk: TargetEntry?, _ input: borrowing Input) -> FileAction {
+        guard c.pointee.source != nil, c.pointee.targetMtime != nil else {
+            return .missingSource(c.pointee.sourceProblem ?? "source file not found")
         }
         guard let onDisk, onDisk.isRegularFile || onDisk.linkTarget != nil else { return .copy }
         return input.isCurrent(onDisk, for: c) ? .skip : .update

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Maps a path as Immich stores it (inside its container) to a file on this machine.
 /// User `path_map` entries are tried first, then the defaults that cover every Immich layout:
 /// the media folder was `/usr/src/app/upload` (relative `upload/...` before v1.136) and is `/data`
@@ -23,17 +29,31 @@ public struct PathMapper: Sendable, Equatable {
     /// The local path, or nil when no mapping applies or the result would escape its target
     /// (a `..` component in the stored path).
     public func localPath(for storedPath: String) -> String? {
+        resolve(storedPath).map { $0.target + $0.rest }
+    }
+
+    /// `localPath` in two parts, the mapping's target folder (with a trailing "/") and the rest,
+    /// without joining them: the run stats every source through an open `assets_root` and needs
+    /// the joined string only for the few it copies.
+    public func resolve(_ storedPath: String) -> (target: String, rest: Substring)? {
         let utf8 = storedPath.utf8
-        for (mapping, prefix) in zip(mappings, prefixes) {
-            guard utf8.starts(with: prefix) else { continue }
-            let rest = Substring(utf8[utf8.index(utf8.startIndex, offsetBy: prefix.count)...])
-            // Fast path, one allocation: nothing to normalise (no empty, "." or ".." component).
-            if Self.isPlain(rest.utf8) { return mapping.to + rest }
+        for i in mappings.indices {
+            guard Self.hasPrefix(utf8, prefixes[i]) else { continue }
+            let rest = Substring(utf8[utf8.index(utf8.startIndex, offsetBy: prefixes[i].count)...])
+            if Self.isPlain(rest.utf8) { return (mappings[i].to, rest) }   // nothing to normalise
             let components = rest.split(separator: "/", omittingEmptySubsequences: true)
             if components.isEmpty || components.contains(where: { $0 == ".." || $0 == "." }) { return nil }
-            return mapping.to + components.joined(separator: "/")
+            return (mappings[i].to, Substring(components.joined(separator: "/")))
         }
         return nil
+    }
+
+    /// A byte comparison (the generic `starts(with:)` walks the view element by element).
+    private static func hasPrefix(_ utf8: String.UTF8View, _ prefix: [UInt8]) -> Bool {
+        guard utf8.count >= prefix.count else { return false }
+        return utf8.withContiguousStorageIfAvailable { bytes in
+            prefix.withUnsafeBufferPointer { memcmp(bytes.baseAddress!, $0.baseAddress!, prefix.count) == 0 }
+        } ?? utf8.starts(with: prefix)
     }
 
     /// True when `path` is non-empty and has no empty, "." or ".." component.

@@ -33,7 +33,8 @@ extension ExportRun {
     /// the background, so the run can prepare the next album while it records this one. It reads
     /// only what no other album's sync changes: this album's own files and its folder's names.
     /// `assets` are in `CatalogAsset.exportOrder`.
-    func prepareAlbum(_ job: AlbumJob, assets: consuming [CatalogAsset], manifest: Manifest, mapper: PathMapper) -> Task<PreparedAlbum, Error> {
+    func prepareAlbum(_ job: AlbumJob, assets: consuming [CatalogAsset], manifest: Manifest, mapper: PathMapper,
+                      sources: FileSystem.Anchor?) -> Task<PreparedAlbum, Error> {
         let folder = job.folder
         let albumID = job.albumID
         let listFrom = job.listFrom
@@ -44,7 +45,6 @@ extension ExportRun {
         let dryRun = self.dryRun
         let mode = config.exportMode
         let exportDir = config.exportDir
-        let assetsRoot = config.assetsRoot
         let selection = config.selection
         let fileTemplate = config.layout.fileTemplate == "{original}" ? nil : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders)
         let expected = assets.count
@@ -64,7 +64,7 @@ extension ExportRun {
                     } catch {
                         return (([:], created), "album folder \(folder): \(error.reason)")
                     }
-                }, { Self.candidates(for: rows.take(), mapper: mapper, root: assetsRoot) })
+                }, { Self.candidates(for: rows.take(), mapper: mapper, sources: sources, keepPaths: mode == .symlink) })
                 var listing = listed.0
                 p.createdFolders = listed.1
                 p.folderError = folderError
@@ -151,6 +151,7 @@ extension ExportRun {
         }
 
         let limit = max(1, config.copyConcurrency)
+        let mapper = PathMapper(assetsRoot: config.assetsRoot, userMappings: config.pathMap)
         let control = self.control
         let verify = config.verify
         try await withThrowingTaskGroup(of: (Int, Result<Placement, SystemError>).self) { group in
@@ -199,8 +200,14 @@ extension ExportRun {
                 }
             }
 
-            // Unchanged files are counted, not reported one by one: on a re-run they are nearly all
-            // of them, and one event per file was a measurable part of its time.
+            // Unchanged files are claimed in one pass over the album's records, and counted, not
+            // reported one by one: on a re-run they are nearly all of them.
+            prepared.plan.withUnsafeBufferPointer { plan in
+                manifest.albums[albumID]?.files.markSeen(plan.indices.lazy.compactMap { i in
+                    guard case .skip = plan[i].action else { return nil }
+                    return (plan[i].candidate.asset.ownedKey, plan[i].name!)
+                })
+            }
             var skipped = 0
             defer { if skipped > 0 { tracker.emit(.filesSkipped(albumID: albumID, count: skipped)) } }
             for index in prepared.plan.indices {
@@ -209,11 +216,9 @@ extension ExportRun {
                     manifest.albums[albumID]?.files[replaced] = nil
                     if !dryRun { try store.recordRemoval(albumID: albumID, assetID: replaced) }
                 }
-                // The common case of a re-run, read in place: a copy of the entry retains every
-                // string in it.
+                // The common case of a re-run (claimed above), read in place: a copy of the entry
+                // retains every string in it.
                 if case .skip = prepared.plan[index].action {
-                    manifest.albums[albumID]?.files.markSeen(key: prepared.plan[index].candidate.asset.ownedKey,
-                                                             ifNamed: prepared.plan[index].name!)
                     skipped += 1
                     continue
                 }
@@ -249,7 +254,7 @@ extension ExportRun {
                     if staged.isDue { try await publishStaged(wait: false) }
                     if control.isCancelled || outcome.fatal != nil { break }
                     tracker.emit(.fileStarted(path: path))
-                    let source = planned.candidate.sourcePath!
+                    guard let source = Self.sourcePath(of: planned.candidate, mapper: mapper) else { continue }   // planned: it maps
                     let name = planned.name!
                     let mtime = planned.candidate.targetMtime ?? 0
                     let assetID = asset.assetID
@@ -326,8 +331,10 @@ extension ExportRun {
     /// Maps and stats every source (blocking). A large album is split over two threads: the
     /// per-file cost is a path lookup in the kernel, and two lookups run side by side.
     /// Each asset moves into its candidate (a copy would retain every string in it).
-    static func candidates(for assets: consuming [CatalogAsset], mapper: PathMapper, root: String) -> [FileCandidate] {
-        let anchor = FileSystem.Anchor(root)
+    /// `keepPaths`: every candidate carries its source path (symlink mode compares link targets);
+    /// otherwise only those whose source has a problem, and a copy maps its path when it runs.
+    static func candidates(for assets: consuming [CatalogAsset], mapper: PathMapper, sources: FileSystem.Anchor?,
+                           keepPaths: Bool) -> [FileCandidate] {
         let n = assets.count
         let lanes = n >= 512 ? 2 : 1
         return assets.withUnsafeMutableBufferPointer { source in
@@ -336,7 +343,8 @@ extension ExportRun {
                 nonisolated(unsafe) let (source, target) = (source, target)
                 @Sendable func fill(_ range: Range<Int>) {
                     for i in range {
-                        (target.baseAddress! + i).initialize(to: candidate(for: (source.baseAddress! + i).move(), mapper: mapper, anchor: anchor))
+                        (target.baseAddress! + i).initialize(to: candidate(
+                            for: (source.baseAddress! + i).move(), mapper: mapper, sources: sources, keepPath: keepPaths))
                     }
                 }
                 if lanes == 1 {
@@ -353,25 +361,34 @@ extension ExportRun {
 
     /// Maps and stats one asset's source (blocking). The asset moves into the candidate once,
     /// at the end (one construction per branch made the compiler copy it).
-    static func candidate(for asset: consuming CatalogAsset, mapper: PathMapper, anchor: FileSystem.Anchor? = nil) -> FileCandidate {
-        let local = mapper.localPath(for: asset.originalPath)
+    static func candidate(for asset: consuming CatalogAsset, mapper: PathMapper, sources: FileSystem.Anchor? = nil,
+                          keepPath: Bool = true) -> FileCandidate {
         var source: SourceState?
         var problem: String?
-        if let local {
+        var local: String?
+        if let (target, rest) = mapper.resolve(asset.originalPath) {
+            let path = { target + rest }
+            if keepPath { local = path() }
             do throws(SystemError) {
-                let st = if let anchor { try anchor.stat(local) } else { try FileSystem.statPath(local) }
+                let st = if let sources { try sources.stat(target: target, rest: rest, path: path) } else { try FileSystem.statPath(path()) }
                 if st.isRegularFile {
                     source = SourceState(size: st.size, mtime: st.mtime)
                 } else {
-                    problem = "\(local) is not a regular file"
+                    problem = "\(path()) is not a regular file"
                 }
             } catch {
-                problem = "source \(local): \(error.reason)"
+                problem = "source \(error.path): \(error.reason)"
             }
+            if problem != nil && local == nil { local = path() }
         } else {
             problem = "no path mapping for \(asset.originalPath) — add a path_map entry"
         }
         return FileCandidate(asset: asset, sourcePath: local, source: source, sourceProblem: problem)
+    }
+
+    /// Where a planned copy reads from: the candidate's path, or the asset's mapped path.
+    static func sourcePath(of candidate: FileCandidate, mapper: PathMapper) -> String? {
+        candidate.sourcePath ?? mapper.localPath(for: candidate.asset.originalPath)
     }
 
     func markSeen(_ manifest: inout Manifest, _ albumID: String, _ assetID: String, _ name: String) {

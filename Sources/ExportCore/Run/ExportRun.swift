@@ -141,6 +141,7 @@ public struct ExportRun: Sendable {
 
         tracker.emit(.phase(.copying))
         let mapper = PathMapper(assetsRoot: config.assetsRoot, userMappings: config.pathMap)
+        let sources = FileSystem.Anchor(config.assetsRoot)   // one for the run: it keeps folders open
         let albumNames = Dictionary(albums.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         var found = 0
         var expected = 0
@@ -196,7 +197,7 @@ public struct ExportRun: Sendable {
             var rows: [CatalogAsset] = []
             rows.reserveCapacity(pending.count)
             swap(&rows, &pending)
-            preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, mapper: mapper)))
+            preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, mapper: mapper, sources: sources)))
             while mustWait() { try await finishOldest() }
         }
 

@@ -64,35 +64,7 @@ public enum FileSystem {
         return makeStat(st)
     }
 
-    /// Stats paths below one folder through an open descriptor of it, so the kernel walks only
-    /// the components below it (the library's files sit 4–5 levels under a root that is itself
-    /// several levels deep; the lookups were most of a re-run's system time).
-    final class Anchor: @unchecked Sendable {
-        /// The directory with a trailing "/", as bytes (compared byte by byte, once per file).
-        private let prefix: [UInt8]
-        private let prefixLength: Int
-        private let fd: Int32
-
-        init?(_ directory: String) {
-            fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
-            prefix = Array((directory.hasSuffix("/") ? directory : directory + "/").utf8)
-            prefixLength = prefix.count
-        }
-
-        deinit { close(fd) }
-
-        /// Like `statPath` (follows symlinks); paths outside the anchor are looked up whole.
-        func stat(_ path: String) throws(SystemError) -> Stat {
-            guard path.utf8.count > prefixLength, path.utf8.starts(with: prefix) else { return try statPath(path) }
-            var st = Glibc.stat()
-            let ok = path.withCString { fstatat(fd, $0 + prefixLength, &st, 0) == 0 }
-            guard ok else { throw SystemError("stat", path) }
-            return makeStat(st)
-        }
-    }
-
-    private static func makeStat(_ st: stat) -> Stat {
+    static func makeStat(_ st: stat) -> Stat {
         let type = st.st_mode & S_IFMT
         return Stat(size: Int64(st.st_size), mtime: Int64(st.st_mtim.tv_sec),
                     isRegularFile: type == S_IFREG, isDirectory: type == S_IFDIR, isSymlink: type == S_IFLNK)

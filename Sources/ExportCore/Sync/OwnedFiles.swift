@@ -86,6 +86,11 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
     /// Claims an asset's file for this run (one lookup; the name must still match).
     mutating func markSeen(_ assetID: String, ifNamed name: String) { markSeen(key: PackedID(assetID), ifNamed: name) }
 
+    /// `markSeen(key:ifNamed:)` for many entries in one access.
+    mutating func markSeen(_ entries: some Sequence<(PackedID, String)>) {
+        for (id, name) in entries { markSeen(key: id, ifNamed: name) }
+    }
+
     mutating func markSeen(key id: PackedID, ifNamed name: String) {
         if let row = base.row(of: id) {
             if base.hasName(name, at: row) { base.markSeen(row) }
