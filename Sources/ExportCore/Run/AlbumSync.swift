@@ -47,27 +47,23 @@ extension ExportRun {
         let exportDir = config.exportDir
         let selection = config.selection
         let fileTemplate = config.layout.fileTemplate == "{original}" ? nil : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders)
-        let expected = assets.count
         let rows = Handoff(consume assets)
         return Task {
             try await BlockingIO.run { () -> PreparedAlbum in
                 var p = PreparedAlbum()
-                // The folder is listed while the sources are stat'ed: both are a path lookup per file,
-                // and the kernel runs two side by side.
-                let ((listed, folderError), candidates) = BlockingIO.both({ () -> (([String: TargetEntry], [String]), String?) in
-                    var created: [String] = []
-                    do throws(SystemError) {
-                        // A template may nest folders ("{owner}/{album}"): create each level we need.
-                        if !dryRun { created = try FileSystem.makeDirectories(folder, under: exportDir) }
-                        // A dry run of a renamed album looks at the folder that would be moved.
-                        return ((try FileSystem.list(listFrom.map { exportDir + "/" + $0 } ?? folderPath, expected: expected), created), nil)
-                    } catch {
-                        return (([:], created), "album folder \(folder): \(error.reason)")
-                    }
-                }, { Self.candidates(for: rows.take(), mapper: mapper, sources: sources, keepPaths: mode == .symlink) })
-                var listing = listed.0
-                p.createdFolders = listed.1
-                p.folderError = folderError
+                var reader: FileSystem.FolderReader?
+                do throws(SystemError) {
+                    // A template may nest folders ("{owner}/{album}"): create each level we need.
+                    if !dryRun { p.createdFolders = try FileSystem.makeDirectories(folder, under: exportDir) }
+                    // A dry run of a renamed album looks at the folder that would be moved.
+                    reader = try FileSystem.FolderReader(listFrom.map { exportDir + "/" + $0 } ?? folderPath)
+                } catch {
+                    p.folderError = "album folder \(folder): \(error.reason)"
+                }
+                // The folder's entries are stat'ed in the same lanes as the sources: both are a path
+                // lookup per file, and the lanes finish together.
+                var (candidates, listing) = Self.candidates(for: rows.take(), mapper: mapper, sources: sources,
+                                                            keepPaths: mode == .symlink, alongside: reader)
                 if mode == .symlink {
                     for (name, entry) in listing where !entry.isRegularFile && !entry.isDirectory {
                         listing[name]?.linkTarget = FilePlacer.readLink(folderPath + "/" + name)
@@ -334,29 +330,34 @@ extension ExportRun {
     /// `keepPaths`: every candidate carries its source path (symlink mode compares link targets);
     /// otherwise only those whose source has a problem, and a copy maps its path when it runs.
     static func candidates(for assets: consuming [CatalogAsset], mapper: PathMapper, sources: FileSystem.Anchor?,
-                           keepPaths: Bool) -> [FileCandidate] {
+                           keepPaths: Bool, alongside folder: FileSystem.FolderReader? = nil) -> ([FileCandidate], [String: TargetEntry]) {
         let n = assets.count
-        let lanes = n >= 512 ? 2 : 1
-        return assets.withUnsafeMutableBufferPointer { source in
-            let result = [FileCandidate](unsafeUninitializedCapacity: n) { target, count in
-                // Each lane moves and writes its own disjoint range.
-                nonisolated(unsafe) let (source, target) = (source, target)
-                @Sendable func fill(_ range: Range<Int>) {
-                    for i in range {
-                        (target.baseAddress! + i).initialize(to: candidate(
-                            for: (source.baseAddress! + i).move(), mapper: mapper, sources: sources, keepPath: keepPaths))
+        let m = folder?.names.count ?? 0
+        let lanes = n + m >= 512 ? 2 : 1
+        var entries = [TargetEntry?](repeating: nil, count: m)
+        let candidates = assets.withUnsafeMutableBufferPointer { source in
+            entries.withUnsafeMutableBufferPointer { entries in
+                let result = [FileCandidate](unsafeUninitializedCapacity: n) { target, count in
+                    // Each lane moves and writes its own disjoint ranges.
+                    nonisolated(unsafe) let (source, target, entries) = (source, target, entries)
+                    @Sendable func fill(_ lane: Int) {
+                        for i in (n * lane / lanes)..<(n * (lane + 1) / lanes) {
+                            (target.baseAddress! + i).initialize(to: candidate(
+                                for: (source.baseAddress! + i).move(), mapper: mapper, sources: sources, keepPath: keepPaths))
+                        }
+                        for i in (m * lane / lanes)..<(m * (lane + 1) / lanes) { entries[i] = folder?.entry(i) }
                     }
+                    if lanes == 1 { fill(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: fill) }
+                    count = n
                 }
-                if lanes == 1 {
-                    fill(0..<n)
-                } else {
-                    DispatchQueue.concurrentPerform(iterations: lanes) { lane in fill((n * lane / lanes)..<(n * (lane + 1) / lanes)) }
-                }
-                count = n
+                source.baseAddress?.initialize(repeating: CatalogAsset.placeholder, count: n)   // moved out: own nothing
+                return result
             }
-            source.baseAddress?.initialize(repeating: CatalogAsset.placeholder, count: n)   // moved out: own nothing
-            return result
         }
+        var listing: [String: TargetEntry] = [:]
+        listing.reserveCapacity(m)
+        for case let entry? in entries { listing[entry.name] = entry }
+        return (candidates, listing)
     }
 
     /// Maps and stats one asset's source (blocking). The asset moves into the candidate once,

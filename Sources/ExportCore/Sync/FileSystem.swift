@@ -99,6 +99,44 @@ public enum FileSystem {
         return result
     }
 
+    /// A folder's entries in two steps: its names (one pass of readdir), then each name's lstat,
+    /// which a caller can spread over threads (each is a lookup in the kernel). A missing folder
+    /// has no names.
+    final class FolderReader: @unchecked Sendable {
+        private let dir: OpaquePointer?
+        let names: [String]
+
+        init(_ directory: String) throws(SystemError) {
+            guard let dir = opendir(directory) else {
+                if errno == ENOENT { self.dir = nil; names = []; return }
+                throw SystemError("open folder", directory)
+            }
+            self.dir = dir
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
+                    let cName = raw.bindMemory(to: CChar.self).baseAddress!
+                    if cName[0] == 0x2E && (cName[1] == 0 || (cName[1] == 0x2E && cName[2] == 0)) { return nil }  // "." / ".."
+                    return String(cString: cName)
+                }
+                if let name { names.append(name) }
+            }
+            self.names = names
+        }
+
+        deinit { if let dir { closedir(dir) } }
+
+        /// The entry for `names[index]` (lstat relative to the open folder); nil if it has gone.
+        func entry(_ index: Int) -> TargetEntry? {
+            guard let dir else { return nil }
+            var st = stat()
+            let name = names[index]
+            guard fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+            let s = makeStat(st)
+            return TargetEntry(name: name, size: s.size, mtime: s.mtime, isRegularFile: s.isRegularFile, isDirectory: s.isDirectory)
+        }
+    }
+
     /// Creates one directory level; true when this call created it.
     @discardableResult
     public static func makeDirectory(_ path: String) throws(SystemError) -> Bool {
