@@ -53,9 +53,11 @@ public final class MQTTClient: Sendable {
     /// The latest connect failure, cleared once connected.
     public var lastError: MQTTError? { connection.lastError }
 
-    /// Disconnects cleanly (the broker does not send the will), stops the network thread
-    /// and ends both streams. Idempotent; the client cannot be started again.
-    public func stop() async {
+    /// Waits (up to `drainTimeout`, while connected) for the broker to acknowledge what was
+    /// published, then disconnects cleanly (the broker does not send the will), stops the network
+    /// thread and ends both streams. Idempotent; the client cannot be started again.
+    public func stop(drainTimeout: Duration = .seconds(2)) async {
+        await connection.drain(timeout: drainTimeout)
         connection.shutdown()
     }
 

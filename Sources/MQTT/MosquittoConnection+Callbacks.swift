@@ -19,6 +19,9 @@ extension MosquittoConnection {
         mosquitto_disconnect_callback_set(mosq) { _, userdata, rc in
             MosquittoConnection.from(userdata)?.didDisconnect(rc: rc)
         }
+        mosquitto_publish_callback_set(mosq) { _, userdata, mid in
+            MosquittoConnection.from(userdata)?.didPublish(mid: mid)
+        }
         mosquitto_message_callback_set(mosq) { _, userdata, message in
             guard let message, let connection = MosquittoConnection.from(userdata) else { return }
             connection.didReceive(message.pointee)
@@ -50,6 +53,14 @@ extension MosquittoConnection {
             sendSubscribe(mosq, topic: topic, qos: qos)
         }
         eventSink.yield(.connected)
+    }
+
+    /// The broker acknowledged a QoS 1/2 message (or a QoS 0 one left the socket).
+    private func didPublish(mid: Int32) {
+        state.withLock { s in
+            // The acknowledgement can beat `publish` to recording the id.
+            if s.unacknowledged.remove(mid) == nil { s.acknowledgedEarly.insert(mid) }
+        }
     }
 
     private func didDisconnect(rc: Int32) {

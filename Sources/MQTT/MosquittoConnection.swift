@@ -35,6 +35,9 @@ final class MosquittoConnection: Sendable {
         var subscriptions: [String: Int] = [:]
         var lastError: MQTTError?
         var retryTask: Task<Void, Never>?
+        /// QoS 1/2 messages handed to libmosquitto and not yet acknowledged by the broker.
+        var unacknowledged: Set<Int32> = []
+        var acknowledgedEarly: Set<Int32> = []
     }
 
     let configuration: MQTTConfiguration
@@ -252,12 +255,19 @@ final class MosquittoConnection: Sendable {
                 throw h.phase == .stopped ? .stopped : .notConnected(endpoint: endpoint)
             }
             // Only enqueues: the loop thread does the network write.
+            var mid: Int32 = 0
             let rc = message.payload.withUnsafeBytes { bytes in
                 mosquitto_publish(
-                    mosq, nil, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos), message.retain)
+                    mosq, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos), message.retain)
             }
             switch rc {
-            case Mosquitto.code(MOSQ_ERR_SUCCESS): return
+            case Mosquitto.code(MOSQ_ERR_SUCCESS):
+                if message.qos > 0 {
+                    state.withLock { s in
+                        if s.acknowledgedEarly.remove(mid) == nil { s.unacknowledged.insert(mid) }
+                    }
+                }
+                return
             case Mosquitto.code(MOSQ_ERR_NO_CONN): throw .notConnected(endpoint: endpoint)
             default: throw .library(operation: operation, reason: Mosquitto.describe(rc, errno: errno))
             }
@@ -265,6 +275,20 @@ final class MosquittoConnection: Sendable {
     }
 
     var isConnected: Bool { state.withLock { $0.connected } }
+
+    /// Waits until the broker has acknowledged every QoS 1/2 message published so far, while
+    /// connected, at most `timeout`. A DISCONNECT right after a publish can otherwise close the
+    /// socket with the publish still queued (the final state and `offline` of a shutdown were lost
+    /// that way, and the broker sent the will instead).
+    func drain(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let settled = state.withLock { !$0.connected || $0.unacknowledged.isEmpty }
+            if settled { return }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        logger.debug("MQTT messages still unacknowledged at shutdown")
+    }
     var lastError: MQTTError? { state.withLock { $0.lastError } }
 
     // MARK: - Stop

@@ -108,6 +108,25 @@ import TestSupport
         }
     }
 
+    /// What a shutdown does: its last words go out just before the stop, and must arrive (a
+    /// DISCONNECT right behind them used to close the socket with them still queued).
+    @Test func messagesPublishedJustBeforeStopReachTheBroker() async throws {
+        try await withBroker { broker in
+            let will = MQTTMessage(topic: "test/last-words/status", string: "offline", qos: 1, retain: true)
+            let client = try makeClient(broker, will: will)
+            let events = Recorder(client.connectionEvents)
+            try client.start()
+            #expect(await events.waitFor(.connected))
+            for n in 1...200 {
+                try client.publish(MQTTMessage(topic: "test/last-words/state", string: "\(n)", qos: 1, retain: true))
+            }
+            try client.publish(MQTTMessage(topic: "test/last-words/status", string: "stopped", qos: 1, retain: true))
+            await client.stop()
+            #expect(try await broker.subscribeOnce("test/last-words/state") == "200")
+            #expect(try await broker.subscribeOnce("test/last-words/status") == "stopped")   // not the will
+        }
+    }
+
     @Test func droppingTheClientDisconnectsCleanly() async throws {
         try await withBroker { broker in
             let will = MQTTMessage(topic: "test/dropped", string: "offline", qos: 1, retain: true)
