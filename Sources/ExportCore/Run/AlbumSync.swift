@@ -250,7 +250,14 @@ extension ExportRun {
                     if staged.isDue { try await publishStaged(wait: false) }
                     if control.isCancelled || outcome.fatal != nil { break }
                     tracker.emit(.fileStarted(path: path))
-                    guard let source = Self.sourcePath(of: planned.candidate, mapper: mapper) else { continue }   // planned: it maps
+                    // A planned copy had a source, so its path maps; should it not, the file fails visibly.
+                    guard let source = Self.sourcePath(of: planned.candidate, mapper: mapper) else {
+                        markSeen(&manifest, albumID, asset.assetID, planned.name!)
+                        reportFailed(albumID: albumID, path: path,
+                                     SystemError("read", asset.originalPath, code: ENOENT, detail: "no path mapping for \(asset.originalPath)"),
+                                     logger: logger)
+                        continue
+                    }
                     let name = planned.name!
                     let mtime = planned.candidate.targetMtime ?? 0
                     let assetID = asset.assetID
