@@ -118,7 +118,7 @@ extension ExportRun {
     func syncAlbum(
         _ job: AlbumJob, prepared: PreparedAlbum,
         manifest: inout Manifest, store: ManifestStore, staged: StagedCopies, changedFolders: inout Set<String>,
-        logger: Logger, settledAlbum: (String) -> Bool = { _ in false }
+        mapper: PathMapper, logger: Logger, settledAlbum: (String) -> Bool = { _ in false }
     ) async throws -> AlbumOutcome {
         let albumID = job.albumID
         let albumName = job.albumName
@@ -147,7 +147,6 @@ extension ExportRun {
         }
 
         let limit = max(1, config.copyConcurrency)
-        let mapper = PathMapper(assetsRoot: config.assetsRoot, userMappings: config.pathMap)
         let control = self.control
         let verify = config.verify
         try await withThrowingTaskGroup(of: (Int, Result<Placement, SystemError>).self) { group in
@@ -361,10 +360,7 @@ extension ExportRun {
                 return result
             }
         }
-        var listing: [String: TargetEntry] = [:]
-        listing.reserveCapacity(m)
-        for case let entry? in entries { listing[entry.name] = entry }
-        return (candidates, listing)
+        return (candidates, FileSystem.FolderReader.listing(entries))
     }
 
     /// Maps and stats one asset's source (blocking). The asset moves into the candidate once,

@@ -175,7 +175,7 @@ public struct ExportRun: Sendable {
             guard fatal == nil && !control.isCancelled else { return try keepFolders(of: prepared) }
             let result = try await syncAlbum(
                 job, prepared: prepared, manifest: &manifest, store: store, staged: staged,
-                changedFolders: &changedFolders, logger: logger,
+                changedFolders: &changedFolders, mapper: mapper, logger: logger,
                 settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
             processedAlbums.insert(job.albumID)
             manifest.albums[job.albumID]?.files.consolidate()

@@ -32,27 +32,6 @@ enum BlockingIO {
             queue.async { continuation.resume(with: Result { try body() }) }
         }
     }
-
-    /// Runs `first` and `second` side by side (blocking the caller until both are done): for
-    /// two independent batches of system calls that would otherwise take turns on one thread.
-    static func both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
-        var a: A?
-        var b: B?
-        withoutActuallyEscaping(first) { first in
-            withoutActuallyEscaping(second) { second in
-                withUnsafeMutablePointer(to: &a) { pa in
-                    withUnsafeMutablePointer(to: &b) { pb in
-                        // Each lane writes only its own slot, and both are read after the join.
-                        nonisolated(unsafe) let (pa, pb, first, second) = (pa, pb, first, second)
-                        DispatchQueue.concurrentPerform(iterations: 2) { lane in
-                            if lane == 0 { pa.pointee = first() } else { pb.pointee = second() }
-                        }
-                    }
-                }
-            }
-        }
-        return (a!, b!)
-    }
 }
 
 /// How a run ended.

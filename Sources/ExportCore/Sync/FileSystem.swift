@@ -73,30 +73,9 @@ public enum FileSystem {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// Entries of a directory with lstat data, "." and ".." excluded. Missing directory → empty.
-    /// `expected`: about how many entries there are (spares the dictionary's regrowth).
-    public static func list(_ directory: String, expected: Int = 0) throws(SystemError) -> [String: TargetEntry] {
-        guard let dir = opendir(directory) else {
-            if errno == ENOENT { return [:] }
-            throw SystemError("open folder", directory)
-        }
-        defer { closedir(dir) }
-        // fstatat relative to the open directory: no path string per entry, no path walk per lstat.
-        let fd = dirfd(dir)
-        var result: [String: TargetEntry] = [:]
-        result.reserveCapacity(expected)
-        var st = stat()
-        while let entry = readdir(dir) {
-            let found = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
-                let cName = raw.bindMemory(to: CChar.self).baseAddress!
-                if cName[0] == 0x2E && (cName[1] == 0 || (cName[1] == 0x2E && cName[2] == 0)) { return nil }  // "." / ".."
-                guard fstatat(fd, cName, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
-                return String(cString: cName)
-            }
-            guard let name = found else { continue }
-            let s = makeStat(st)
-            result[name] = TargetEntry(name: name, size: s.size, mtime: s.mtime, isRegularFile: s.isRegularFile, isDirectory: s.isDirectory)
-        }
-        return result
+    public static func list(_ directory: String) throws(SystemError) -> [String: TargetEntry] {
+        let reader = try FolderReader(directory)
+        return FolderReader.listing(reader.names.indices.map(reader.entry))
     }
 
     /// A folder's entries in two steps: its names (one pass of readdir), then each name's lstat,
@@ -125,6 +104,14 @@ public enum FileSystem {
         }
 
         deinit { if let dir { closedir(dir) } }
+
+        /// Entries by name (those that went away between readdir and lstat are left out).
+        static func listing(_ entries: [TargetEntry?]) -> [String: TargetEntry] {
+            var result: [String: TargetEntry] = [:]
+            result.reserveCapacity(entries.count)
+            for case let entry? in entries { result[entry.name] = entry }
+            return result
+        }
 
         /// The entry for `names[index]` (lstat relative to the open folder); nil if it has gone.
         func entry(_ index: Int) -> TargetEntry? {

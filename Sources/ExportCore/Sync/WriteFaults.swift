@@ -13,21 +13,24 @@ public enum WriteFaults {
     /// Faults for files written under `prefix` (an export_dir).
     public static func register(under prefix: String, _ fault: @escaping Fault) {
         lock.lock(); defer { lock.unlock() }
-        faults[prefix.hasSuffix("/") ? prefix : prefix + "/"] = fault
+        faults[key(prefix)] = fault
     }
 
     public static func remove(under prefix: String) {
         lock.lock(); defer { lock.unlock() }
-        faults[prefix.hasSuffix("/") ? prefix : prefix + "/"] = nil
-        batchSizes[prefix.hasSuffix("/") ? prefix : prefix + "/"] = nil
+        faults[key(prefix)] = nil
+        batchSizes[key(prefix)] = nil
     }
 
     /// Copies written under `prefix` are named in batches of exactly `files` (never earlier by
     /// age), so a test can hold a run at a known file with a known number already named.
     public static func batchByCount(_ files: Int, under prefix: String) {
         lock.lock(); defer { lock.unlock() }
-        batchSizes[prefix.hasSuffix("/") ? prefix : prefix + "/"] = files
+        batchSizes[key(prefix)] = files
     }
+
+    /// Registrations are by folder, so "…/export" never matches "…/export-2".
+    private static func key(_ prefix: String) -> String { prefix.hasSuffix("/") ? prefix : prefix + "/" }
 
     /// The batch size a test set for `target`'s export folder, or nil.
     static func batchSize(for target: String) -> Int? {
