@@ -93,21 +93,8 @@ public final class Catalog: Sendable {
             CatalogAlbum(
                 id: rows.string(row, 0) ?? "", name: rows.string(row, 1) ?? "", ownerID: rows.string(row, 2),
                 assetCount: Int(rows.int64(row, 3) ?? 0),
-                ownerName: rows.string(row, 4), firstYear: rows.int64(row, 5).map { Int($0) })
+                ownerName: rows.string(row, 4), firstYear: rows.int64(row, 5).map { Int($0) }, bytes: rows.int64(row, 6))
         }
-    }
-
-    /// Immich's recorded bytes per album id (albums without sizes are absent; empty when the
-    /// schema records none). Empty too when the asset stream shares this session: the query
-    /// would run inside the stream's transaction, and a failure there would end the stream.
-    public func albumBytes() async throws -> [String: Int64] {
-        guard rowsConnection !== connection, let sql = queries.albumBytes else { return [:] }
-        let rows = try await connection.query(sql)
-        var result: [String: Int64] = [:]
-        for row in 0..<rows.rowCount {
-            if let id = rows.string(row, 0) { result[id] = rows.int64(row, 1) ?? 0 }
-        }
-        return result
     }
 
     /// Album×asset rows in batches, grouped by album id (within an album in no particular order:

@@ -9,15 +9,18 @@ public struct CatalogAlbum: Sendable, Equatable {
     public var ownerName: String?
     /// Year of the album's first asset, for `{year}`.
     public var firstYear: Int?
+    /// Immich's recorded size of those assets (progress total); nil when the schema has none.
+    public var bytes: Int64?
 
     public init(id: String, name: String, ownerID: String?, assetCount: Int,
-                ownerName: String? = nil, firstYear: Int? = nil) {
+                ownerName: String? = nil, firstYear: Int? = nil, bytes: Int64? = nil) {
         self.id = id
         self.name = name
         self.ownerID = ownerID
         self.assetCount = assetCount
         self.ownerName = ownerName
         self.firstYear = firstYear
+        self.bytes = bytes
     }
 }
 

@@ -14,8 +14,6 @@ public enum ProgressEvent: Sendable {
     case phase(ProgressSnapshot.Phase)
     case schema(generation: String, immichVersion: String?)
     case catalog(albums: [ProgressSnapshot.AlbumProgress], bytesTotal: Int64)
-    /// The byte total, when it arrives after the catalog (it is read while the export runs).
-    case bytesTotal(Int64)
     case albumStarted(albumID: String)
     case fileStarted(path: String)
     case fileFinished(albumID: String, path: String, outcome: Outcome)

@@ -108,9 +108,6 @@ public final class ProgressTracker: Sendable {
             s.snapshot.bytesTotal = bytesTotal
             for (i, album) in albums.enumerated() { s.albumIndex[album.id] = i }
             return .milestone
-        case let .bytesTotal(bytes):
-            s.snapshot.bytesTotal = bytes
-            return .milestone
         case let .albumStarted(albumID):
             if let i = s.albumIndex[albumID] {
                 s.snapshot.albums[i].state = "running"

@@ -88,14 +88,7 @@ public struct ExportRun: Sendable {
         let folders = FolderPlanner.assign(albums: albums, manifest: manifest, blocked: blocked, template: folderTemplate)
         tracker.emit(.catalog(albums: albums.map {
             ProgressSnapshot.AlbumProgress(id: $0.id, name: $0.name, folder: folders[$0.id]?.folder ?? "", total: $0.assetCount)
-        }, bytesTotal: 0))
-        // Sizes only feed the progress total: read while the export runs (the run used to wait for them).
-        let exported = Set(albums.map(\.id))
-        let tracker = self.tracker
-        let byteTotal = Task {
-            guard let bytes = try? await catalog.albumBytes(), !bytes.isEmpty else { return }
-            tracker.emit(.bytesTotal(bytes.reduce(0) { exported.contains($1.key) ? $0 + $1.value : $0 }))
-        }
+        }, bytesTotal: albums.reduce(0) { $0 + ($1.bytes ?? 0) }))
         logger.info("catalog read", metadata: ["albums": "\(albums.count)", "entries": "\(albums.reduce(0) { $0 + $1.assetCount })"])
 
         if !dryRun { try store.openJournal() }
@@ -222,7 +215,6 @@ public struct ExportRun: Sendable {
             }
             throw error
         }
-        await byteTotal.value
         // Whatever is still staged is complete: name it before deciding anything else.
         if let f = try await publish(staged, wait: true, manifest: &manifest, store: store, changedFolders: &changedFolders, logger: logger) {
             fatal = fatal ?? f
