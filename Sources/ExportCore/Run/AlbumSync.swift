@@ -262,7 +262,7 @@ extension ExportRun {
                     let assetID = asset.assetID
                     let sourceState = planned.candidate.source ?? SourceState(size: 0, mtime: mtime)
                     let donor = (mode == .copy || mode == .reflink)
-                        ? Self.movedFrom(assetID: assetID, otherThan: albumID, manifest: manifest, settled: settledAlbum, exportDir: exportDir)
+                        ? Self.movedFrom(asset.ownedKey, otherThan: albumID, manifest: manifest, settled: settledAlbum, exportDir: exportDir)
                         : nil
                     let expectedSHA1 = verify ? asset.checksumHex : nil
                     let batched = mode == .copy && donor == nil
@@ -320,12 +320,13 @@ extension ExportRun {
 
     /// An export of the same asset that has left its (already processed) album: the new file can
     /// be that file under a second name instead of a fresh copy; the old name is cleaned up later.
-    static func movedFrom(assetID: String, otherThan albumID: String, manifest: Manifest,
+    /// Runs for every copy and looks at every album: the id comes packed, and an album's
+    /// files are looked at before the (string-keyed) question whether it is settled.
+    static func movedFrom(_ asset: OwnedFiles.PackedID, otherThan albumID: String, manifest: Manifest,
                           settled: (String) -> Bool, exportDir: String) -> FilePlacer.Donor? {
-        for (otherID, entry) in manifest.albums where otherID != albumID && settled(otherID) {
-            if let file = entry.files[assetID], !file.seen {
-                return FilePlacer.Donor(path: exportDir + "/" + entry.folder + "/" + file.name, size: file.size, mtime: file.mtime)
-            }
+        for (otherID, entry) in manifest.albums {
+            guard let file = entry.files[packed: asset], !file.seen, otherID != albumID, settled(otherID) else { continue }
+            return FilePlacer.Donor(path: exportDir + "/" + entry.folder + "/" + file.name, size: file.size, mtime: file.mtime)
         }
         return nil
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 
 /// Copies one file the safe way: into a hidden temp name in the target folder, flushed to disk,
 /// stamped with the asset's mtime, then renamed over the final name. A crash or cancel leaves at
@@ -13,10 +14,16 @@ public enum FileCopier {
 
     public static func isTempName(_ name: String) -> Bool { name.hasPrefix(tempPrefix) && name.hasSuffix(tempSuffix) }
 
-    /// A fresh hidden temp name in `folder`.
+    /// A fresh hidden temp name in `folder`: this process's random tag and a counter. (A UUID per
+    /// file read /dev/urandom with three system calls per copy.) Names are unique within the run;
+    /// a leftover of an earlier process would need the same 64-bit tag, and O_EXCL refuses it anyway.
     static func tempPath(in folder: String) -> String {
-        folder + "/" + tempPrefix + UUID().uuidString.prefix(8).lowercased() + tempSuffix
+        let n = tempCounter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return folder + "/" + tempPrefix + tempTag + "-" + String(n, radix: 16) + tempSuffix
     }
+
+    private static let tempTag = String(UInt64.random(in: .min ... .max), radix: 16)
+    private static let tempCounter = Atomic<Int>(0)
 
 
     /// A copy written under its temp name, not yet under its final one.
