@@ -36,6 +36,9 @@ public struct PostgresConfiguration: Sendable, Equatable {
             ("connect_timeout", String(max(connectTimeout, 2))), ("application_name", applicationName),
             // libpq reads env vars such as PGSERVICE otherwise; we want exactly what was configured.
             ("client_encoding", "UTF8"),
+            // No Kerberos-encrypted sessions (Immich's database offers none): libpq would load the
+            // GSS libraries and look for a ticket before every connection.
+            ("gssencmode", "disable"),
         ]
         if let password, !password.isEmpty { pairs.append(("password", password)) }
         if let sslMode, !sslMode.isEmpty { pairs.append(("sslmode", sslMode)) }

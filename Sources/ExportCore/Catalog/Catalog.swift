@@ -30,11 +30,17 @@ public final class Catalog: Sendable {
         checksums: Bool = true, logger: Logger,
         retryDelay: @Sendable (Int) -> Duration = { attempt in .seconds(min(30, 1 << min(attempt, 5))) }
     ) async throws -> Catalog {
+        // The second session is opened alongside the first (each costs a server process and a
+        // password exchange). When the first needed retries it is tried once more afterwards;
+        // when the server allows one session only and the second got it, that one is used.
+        async let early = try? PostgresConnection.connect(database, logger: logger)
         var attempt = 0
-        let connection: PostgresConnection
+        var connection: PostgresConnection
+        var rowsConnection: PostgresConnection?
         while true {
             do {
                 connection = try await PostgresConnection.connect(database, logger: logger)
+                rowsConnection = await early
                 break
             } catch let error as PostgresError where error.isRetryable && attempt < maxRetries {
                 attempt += 1
@@ -42,13 +48,17 @@ public final class Catalog: Sendable {
                     "attempt": "\(attempt)/\(maxRetries)", "error": "\(error)",
                 ])
                 try await Task.sleep(for: retryDelay(attempt))
+            } catch {
+                guard attempt == 0, let spare = await early else { throw error }
+                connection = spare
+                break
             }
         }
-        async let second = PostgresConnection.connect(database, logger: logger)
-        var rowsConnection: PostgresConnection?
         do {
+            if rowsConnection == nil && attempt > 0 {
+                rowsConnection = try? await PostgresConnection.connect(database, logger: logger)
+            }
             let schema = try await detectSchema(connection)
-            rowsConnection = try? await second
             if rowsConnection == nil { logger.debug("no second database session; albums and assets are read one after the other") }
             // The asset cursor is always read to the end: plan it for all rows (hash joins and one
             // sort), not for the first 10 % (the default, which picks per-row index lookups).
@@ -64,7 +74,6 @@ public final class Catalog: Sendable {
             return Catalog(connection: connection, rowsConnection: rowsConnection ?? connection, schema: schema, userID: userID,
                            selection: selection, checksums: checksums)
         } catch {
-            if rowsConnection == nil { rowsConnection = try? await second }
             await rowsConnection?.close()
             await connection.close()
             throw error
@@ -132,12 +141,11 @@ public final class Catalog: Sendable {
         return (0..<rows.rowCount).compactMap { rows.string($0, 0) }
     }
 
+    /// Ends both sessions at once. No ROLLBACK first: the server ends a session's read-only
+    /// transaction when the session goes, and the round trip per session was the run's last wait.
     public func close() async {
-        if rowsConnection !== connection {
-            await rowsConnection.rollback()
-            await rowsConnection.close()
-        }
-        await connection.rollback()
+        async let rows: Void = rowsConnection !== connection ? rowsConnection.close() : ()
         await connection.close()
+        await rows
     }
 }

@@ -75,10 +75,11 @@ public struct ExportRun: Sendable {
             }
         }
         let store = ManifestStore(exportDir: exportDir)
-        // The database answers (albums, then the first asset batch) while the manifest loads.
+        // The database answers (albums, then the first asset batch) while the manifest loads. The
+        // load blocks a thread for a while (100k lines), so not one the queries' tasks need.
         async let catalogAlbums = catalog.albums()
         let assetBatches = catalog.assets()
-        var manifest = try store.load()
+        var manifest = try await BlockingIO.run { try store.load() }
         let albums = AlbumFilter(include: config.selection.albumsInclude, exclude: config.selection.albumsExclude)
             .apply(try await catalogAlbums)
         let topLevel = (try? FileSystem.list(exportDir)) ?? [:]
