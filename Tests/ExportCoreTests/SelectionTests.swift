@@ -1,4 +1,4 @@
-import ExportCore
+@testable import ExportCore
 import Foundation
 import Testing
 import TestSupport
@@ -50,6 +50,39 @@ struct SelectionTests {
             #expect(folders == ["Family_ 2024_25", "Holiday"])    // Bob's Holiday takes the plain name
             #expect(sandbox.textTree()["Holiday/bob.mp4"] != nil)
         }
+    }
+
+    @Test("a visibility enum without the 'locked' label (Immich before the locked folder) still filters archived assets")
+    func enumWithoutLockedLabel() async throws {
+        let lib = StandardLibrary()
+        try await withSandbox(.d, lib.fixture) { sandbox in
+            // The same column as an older enum: the locked asset becomes an ordinary visible one.
+            try await sandbox.cluster.execute(database: sandbox.database, """
+                UPDATE asset SET visibility = 'timeline' WHERE visibility = 'locked';
+                CREATE TYPE visibility_before_locked AS ENUM ('archive', 'timeline', 'hidden');
+                ALTER TABLE asset ALTER COLUMN visibility DROP DEFAULT;
+                ALTER TABLE asset ALTER COLUMN visibility TYPE visibility_before_locked USING visibility::text::visibility_before_locked;
+                """)
+            let result = await sandbox.run { $0.selection.includeArchived = false }
+            #expect(result.status == .complete, "\(result.error ?? "")")
+            #expect(sandbox.textTree()["Holiday/locked.jpg"] != nil)
+            #expect(sandbox.textTree()["Holiday/archived.jpg"] == nil)
+            #expect(sandbox.textTree()["Holiday/beach.jpg"] != nil)
+        }
+    }
+
+    @Test("label filters compare an enum as itself, text as text, and drop labels the enum lacks (pure)")
+    func labelFilters() {
+        var schema = SchemaInfo(generation: .d, immichVersion: nil, columns: ["asset": ["status", "visibility", "checksumAlgorithm"]])
+        schema.enumLabels = ["asset.status": ["active", "trashed"], "asset.visibility": ["archive", "timeline"]]
+        let q = CatalogQueries(schema: schema, ownerFilter: false)
+        #expect(q.isNone(of: ["trashed", "deleted"], "a", "asset", "status") == #"a."status" NOT IN ('trashed')"#)
+        #expect(q.isNone(of: ["deleted"], "a", "asset", "status") == #"a."status" IS NOT NULL"#)
+        #expect(q.isNone(of: ["locked"], "a", "asset", "visibility", nullMatches: true) == "TRUE")
+        #expect(q.isNone(of: ["archive"], "a", "asset", "visibility", nullMatches: true) == #"a."visibility" IS DISTINCT FROM 'archive'"#)
+        #expect(q.isEqual(to: "sha1", "a", "asset", "checksumAlgorithm") == #"a."checksumAlgorithm"::text = 'sha1'"#)
+        #expect(q.isEqual(to: "deleted", "a", "asset", "status") == "FALSE")
+        #expect(q.isNone(of: ["it's"], "a", "asset", "checksumAlgorithm") == #"a."checksumAlgorithm"::text NOT IN ('it''s')"#)
     }
 
     @Test("album filter (pure)")

@@ -84,16 +84,18 @@ public final class Catalog: Sendable {
         let tableList = "{" + SchemaDetector.interestingTables.joined(separator: ",") + "}"
         let rows = try await connection.query(CatalogQueries.columnsQuery(), [tableList])
         var columns: [String: Set<String>] = [:]
+        var enumLabels: [String: Set<String>] = [:]
         for row in 0..<rows.rowCount {
             guard let table = rows.string(row, 0), let column = rows.string(row, 1) else { continue }
             columns[table, default: []].insert(column)
+            if let label = rows.string(row, 2) { enumLabels[table + "." + column, default: []].insert(label) }
         }
         let generation = try SchemaDetector.detect(columns: columns).get()
         var version: String?
         if columns["version_history"]?.contains("version") == true {
             version = try? await connection.query(CatalogQueries.versionQuery).string(0, 0)
         }
-        return SchemaInfo(generation: generation, immichVersion: version, columns: columns)
+        return SchemaInfo(generation: generation, immichVersion: version, columns: columns, enumLabels: enumLabels)
     }
 
     public func albums() async throws -> [CatalogAlbum] {

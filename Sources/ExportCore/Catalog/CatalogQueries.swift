@@ -9,24 +9,59 @@ struct CatalogQueries: Sendable {
 
     private var t: SchemaTables { schema.generation.tables }
 
-    /// Tables and their columns, straight from pg_catalog (information_schema's views are slow).
+    /// Tables and their columns, straight from pg_catalog (information_schema's views are slow);
+    /// an enum-typed column comes once per label.
     static func columnsQuery() -> String {
         """
-        SELECT c.relname::text, a.attname::text
+        SELECT c.relname::text, a.attname::text, e.enumlabel::text
         FROM pg_catalog.pg_attribute a
         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_catalog.pg_enum e ON e.enumtypid = a.atttypid
         WHERE n.nspname = ANY (current_schemas(false)) AND c.relname = ANY ($1::text[])
           AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
         """
     }
+
+    // MARK: - Comparing a column with text labels
+    //
+    // Immich's status, visibility and role columns are enums in some generations and text in
+    // others. An enum is compared as itself: a cast to text per row (`enum_out`) was most of the
+    // cost of scanning the asset table (10k rows: 7 ms, of which 4.5 ms casts). A label the enum
+    // does not have cannot match, and is left out (the server would reject it as a literal).
+
+    /// `alias.column` is none of `labels`; a NULL is none too only where `nullMatches` is set
+    /// (`IS DISTINCT FROM`), as NOT IN leaves NULL out.
+    func isNone(of labels: [String], _ alias: String, _ table: String, _ column: String, nullMatches: Bool = false) -> String {
+        let (expression, known) = compared(alias, table, column)
+        let kept = known.map { known in labels.filter(known.contains) } ?? labels
+        if kept.isEmpty { return nullMatches ? "TRUE" : "\(expression) IS NOT NULL" }
+        if nullMatches { return kept.map { "\(expression) IS DISTINCT FROM \(Self.literal($0))" }.joined(separator: " AND ") }
+        return "\(expression) NOT IN (\(kept.map(Self.literal).joined(separator: ", ")))"
+    }
+
+    /// `alias.column` is `label`.
+    func isEqual(to label: String, _ alias: String, _ table: String, _ column: String) -> String {
+        let (expression, known) = compared(alias, table, column)
+        if let known, !known.contains(label) { return "FALSE" }
+        return "\(expression) = \(Self.literal(label))"
+    }
+
+    /// The column as compared, and the labels it can hold (nil: any text).
+    private func compared(_ alias: String, _ table: String, _ column: String) -> (String, Set<String>?) {
+        let quoted = #"\#(alias)."\#(column)""#
+        if let labels = schema.enumLabels[table + "." + column] { return (quoted, labels) }
+        return (quoted + "::text", nil)
+    }
+
+    static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
     static let versionQuery = #"SELECT version FROM version_history ORDER BY "createdAt" DESC, id DESC LIMIT 1"#
 
     /// Expression for an album's owner id (text), per generation.
     private var ownerExpression: String {
         if schema.generation.ownerIsMemberRole {
-            return #"(SELECT m."\#(t.memberUser)"::text FROM "\#(t.members)" m WHERE m."\#(t.memberAlbum)" = al.id AND m.role::text = 'owner' LIMIT 1)"#
+            return #"(SELECT m."\#(t.memberUser)"::text FROM "\#(t.members)" m WHERE m."\#(t.memberAlbum)" = al.id AND \#(isEqual(to: "owner", "m", t.members, "role")) LIMIT 1)"#
         }
         return #"al."ownerId"::text"#
     }
@@ -48,11 +83,11 @@ struct CatalogQueries: Sendable {
     private var assetWhere: String {
         var parts: [String] = []
         if schema.has(t.asset, "deletedAt") { parts.append(#"a."deletedAt" IS NULL"#) }
-        if schema.has(t.asset, "status") { parts.append(#"a.status::text NOT IN ('trashed', 'deleted')"#) }
+        if schema.has(t.asset, "status") { parts.append(isNone(of: ["trashed", "deleted"], "a", t.asset, "status")) }
         if schema.has(t.asset, "isOffline") { parts.append(#"a."isOffline" IS NOT TRUE"#) }
-        if schema.has(t.asset, "visibility") { parts.append(#"a.visibility::text IS DISTINCT FROM 'locked'"#) }
+        if schema.has(t.asset, "visibility") { parts.append(isNone(of: ["locked"], "a", t.asset, "visibility", nullMatches: true)) }
         if !selection.includeArchived {
-            if schema.has(t.asset, "visibility") { parts.append(#"a.visibility::text IS DISTINCT FROM 'archive'"#) }
+            if schema.has(t.asset, "visibility") { parts.append(isNone(of: ["archive"], "a", t.asset, "visibility", nullMatches: true)) }
             if schema.has(t.asset, "isArchived") { parts.append(#"a."isArchived" IS NOT TRUE"#) }
         }
         return parts.isEmpty ? "TRUE" : parts.joined(separator: " AND ")
@@ -129,7 +164,7 @@ struct CatalogQueries: Sendable {
         guard selection.includeSidecars else { return "NULL::text" }
         if schema.has(t.asset, "sidecarPath") { return #"nullif(a."sidecarPath", '')"# }
         if schema.columns["asset_file"].map({ $0.isSuperset(of: ["assetId", "type", "path"]) }) == true {
-            return #"(SELECT f.path FROM asset_file f WHERE f."assetId" = a.id AND f.type::text = 'sidecar' LIMIT 1)"#
+            return #"(SELECT f.path FROM asset_file f WHERE f."assetId" = a.id AND \#(isEqual(to: "sidecar", "f", "asset_file", "type")) LIMIT 1)"#
         }
         return "NULL::text"
     }
@@ -144,7 +179,7 @@ struct CatalogQueries: Sendable {
     var assets: String {
         let checksum = checksums && schema.has(t.asset, "checksum")
             ? (schema.has(t.asset, "checksumAlgorithm")
-                ? #"CASE WHEN a."checksumAlgorithm"::text = 'sha1' THEN encode(a.checksum, 'hex') END"#
+                ? #"CASE WHEN \#(isEqual(to: "sha1", "a", t.asset, "checksumAlgorithm")) THEN encode(a.checksum, 'hex') END"#
                 : "encode(a.checksum, 'hex')")
             : "NULL::text"
         func time(_ column: String) -> String {

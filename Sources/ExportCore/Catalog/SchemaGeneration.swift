@@ -43,6 +43,8 @@ public struct SchemaInfo: Sendable, Equatable {
     public var immichVersion: String?
     /// Column names per table, for the optional filters (`status`, `isOffline`, …).
     var columns: [String: Set<String>]
+    /// The labels of enum-typed columns, keyed "table.column" (`asset.status`, `asset.visibility`, …).
+    var enumLabels: [String: Set<String>] = [:]
 
     func has(_ table: String, _ column: String) -> Bool { columns[table]?.contains(column) == true }
 }
