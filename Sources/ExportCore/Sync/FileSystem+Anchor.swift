@@ -12,8 +12,9 @@ extension FileSystem {
     /// kernel time: the folder two levels above each file (`upload/<user>/ab`, 256 per user) is
     /// opened once and kept for the run. One anchor serves a whole run, from several threads.
     final class Anchor: Sendable {
-        /// The directory with a trailing "/", as bytes.
+        /// The directory with a trailing "/", as bytes and as the string `PathMapper` hands out.
         private let prefix: [UInt8]
+        private let prefixString: String
         private let rootFD: Int32
         private let folders: Mutex<FolderDescriptors>
         /// Descriptors kept at most: a fraction of the process's file limit (copies, sockets and
@@ -33,7 +34,8 @@ extension FileSystem {
         init?(_ directory: String, keepFolders: Int? = nil) {
             rootFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard rootFD >= 0 else { return nil }
-            prefix = Array((directory.hasSuffix("/") ? directory : directory + "/").utf8)
+            prefixString = directory.hasSuffix("/") ? directory : directory + "/"
+            prefix = Array(prefixString.utf8)
             var limit = rlimit()
             #if os(Linux)
             let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
@@ -64,7 +66,7 @@ extension FileSystem {
         /// `target` is this anchor's directory; `path` names the file in an error.
         func stat(target: String, rest: Substring, path: () -> String) throws(SystemError) -> Stat {
             let below: Substring
-            if target.isEmpty || target.utf8.elementsEqual(prefix) {
+            if target.isEmpty || target == prefixString {
                 below = rest
             } else if target.utf8.count >= prefix.count, target.utf8.starts(with: prefix) {
                 below = Substring(String(decoding: target.utf8.dropFirst(prefix.count), as: UTF8.self) + rest)
@@ -129,7 +131,7 @@ extension FileSystem {
         private(set) var count = 0
 
         func find(_ hash: Int, _ path: UnsafeRawBufferPointer) -> Int32? {
-            byHash[hash]?.first(where: { $0.path.elementsEqual(path) })?.fd
+            byHash[hash]?.first(where: { Bytes.equal($0.path, path) })?.fd
         }
 
         mutating func insert(_ hash: Int, _ path: [UInt8], _ fd: Int32) {

@@ -273,7 +273,7 @@ private struct SortedColumns: Sendable {
     }
 
     func hasName(_ name: String, at row: Int) -> Bool {
-        names.withUnsafeBufferPointer { name.utf8.elementsEqual(UnsafeBufferPointer(rebasing: $0[nameRange(row)])) }
+        names.withUnsafeBytes { Bytes.equal(name, UnsafeRawBufferPointer(rebasing: $0[nameRange(row)])) }
     }
 
     mutating func update(_ row: Int, _ file: Manifest.OwnedFile) {
