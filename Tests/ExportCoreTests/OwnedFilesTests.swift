@@ -25,6 +25,23 @@ struct OwnedFilesTests {
         #expect(OwnedFiles.PackedID("a1") == .other("a1"))
     }
 
+    @Test("a character next to a hex digit, at any digit position, keeps the id verbatim")
+    func nearHexCharacters() {
+        let digitPositions = uuid.indices.filter { uuid[$0] != "-" }
+        for position in digitPositions {
+            for bad in ["/", ":", "@", "G", "`", "g", "A", "F"] {
+                var id = uuid
+                id.replaceSubrange(position...position, with: bad)
+                #expect(OwnedFiles.PackedID(id) == .other(id), "\(id)")
+                #expect(OwnedFiles.PackedID(id).assetID == id)
+            }
+        }
+        // Every digit value survives the round trip.
+        let all = "01234567-89ab-cdef-0123-456789abcdef"
+        #expect(OwnedFiles.PackedID(all).assetID == all)
+        guard case .uuid = OwnedFiles.PackedID(all) else { Issue.record("not packed"); return }
+    }
+
     @Test("remove and replace")
     func mutations() {
         var files: OwnedFiles = [uuid: .init(name: "a.jpg", size: 1, mtime: 2), "b": .init(name: "b.jpg", size: 3, mtime: 4)]

@@ -175,21 +175,21 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
             // not round-trip) is kept verbatim by the caller.
             let p = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
             guard p[8] == 0x2D, p[13] == 0x2D, p[18] == 0x2D, p[23] == 0x2D else { return nil }
+            // Branch-free: random hex digits made the digit-or-letter branch mispredict about
+            // half the time, and every manifest line and catalog row packs an id.
             var high: UInt64 = 0, low: UInt64 = 0
-            var valid = true
-            @inline(__always) func digits(_ from: Int, _ count: Int, into value: inout UInt64) {
-                for i in from..<(from + count) {
+            var bad: UInt8 = 0
+            @inline(__always) func digits(_ range: Range<Int>, into value: inout UInt64) {
+                for i in range {
                     let c = p[i]
-                    let d = c &- 0x30          // "0"..."9"
-                    let h = c &- 0x61          // "a"..."f"
-                    let nibble: UInt8 = d < 10 ? d : (h < 6 ? h &+ 10 : 0xFF)
-                    valid = valid && nibble != 0xFF
-                    value = value << 4 | UInt64(nibble & 0xF)
+                    let ok = (c &- 0x30) < 10 || (c &- 0x61) < 6   // "0"..."9", "a"..."f"
+                    bad |= ok ? 0 : 1
+                    value = value << 4 | UInt64((c & 0x0F) &+ 9 &* (c >> 6))
                 }
             }
-            digits(0, 8, into: &high); digits(9, 4, into: &high); digits(14, 4, into: &high)
-            digits(19, 4, into: &low); digits(24, 12, into: &low)
-            guard valid else { return nil }
+            digits(0..<8, into: &high); digits(9..<13, into: &high); digits(14..<18, into: &high)
+            digits(19..<23, into: &low); digits(24..<36, into: &low)
+            guard bad == 0 else { return nil }
             return .uuid(high, low, companion: companion)
         }
 
