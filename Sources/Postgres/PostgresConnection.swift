@@ -86,8 +86,10 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// `cursor`, with each batch turned into `T` by `decode` as part of fetching it: the next
-    /// batch is decoded while the consumer works on this one, not by the consumer in between.
+    /// batches (`ahead` of them) are fetched and decoded while the consumer works on this one,
+    /// not by the consumer in between.
     public func cursor<T: Sendable>(_ sql: String, _ parameters: [String?] = [], batchSize: Int = 2000, binary: Bool = false,
+                                    ahead depth: Int = 1,
                                     decode: @escaping @Sendable (PostgresResult) -> T) -> AsyncThrowingStream<T, Error> {
         let state = CursorState<T>()
         let fetch: @Sendable () async throws -> T? = { [self] in
@@ -110,13 +112,19 @@ public final class PostgresConnection: @unchecked Sendable {
             return batch.map(decode)
         }
         // The first batch is asked for at once: the server plans and sorts while the caller
-        // still prepares. `unfolding` calls its closure one call at a time, so `ahead` needs no lock.
-        state.ahead = Task(operation: fetch)
+        // still prepares. `unfolding` calls its closure one call at a time, so `ahead` needs no
+        // lock. Each fetch waits for the one before it, so batches arrive in order.
+        func fetchAfter(_ previous: Task<T?, Error>?) -> Task<T?, Error> {
+            Task {
+                if let previous, try await previous.value == nil { return nil }
+                return try await fetch()
+            }
+        }
+        state.ahead = [fetchAfter(nil)]
         return AsyncThrowingStream(unfolding: {
-            let current = state.ahead ?? Task(operation: fetch)
-            state.ahead = nil
+            let current = state.ahead.isEmpty ? fetchAfter(nil) : state.ahead.removeFirst()
+            while state.ahead.count < max(1, depth) { state.ahead.append(fetchAfter(state.ahead.last ?? current)) }
             guard let batch = try await current.value else { return nil }
-            state.ahead = Task(operation: fetch)
             return batch
         })
     }
@@ -194,8 +202,8 @@ private final class CursorState<T: Sendable>: @unchecked Sendable {
     // `opened`/`finished`: only touched on the connection's queue.
     var opened = false
     var finished = false
-    /// The batch being fetched (and decoded) ahead of the consumer.
-    var ahead: Task<T?, Error>?
+    /// The batches being fetched (and decoded) ahead of the consumer, oldest first.
+    var ahead: [Task<T?, Error>] = []
 }
 
 private func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {

@@ -39,4 +39,26 @@ struct PostgresCursorTests {
         await conn.close()
         await cluster.dropDatabase(db)
     }
+
+    /// Several batches are fetched ahead, each after the one before: none is lost, none swapped,
+    /// and the session is usable again once the stream has ended.
+    @Test("batches fetched ahead arrive complete and in order", arguments: [1, 4])
+    func fetchAhead(ahead: Int) async throws {
+        let cluster = try PostgresCluster.shared.get()
+        let db = try await cluster.createDatabase()
+        let conn = try await PostgresConnection.connect(cluster.adminConfiguration(database: db), logger: .init(label: "t"))
+        var values: [Int64] = []
+        var batches = 0
+        for try await batch in conn.cursor("SELECT g::int8 FROM generate_series(1, 1000) g ORDER BY g", batchSize: 7, ahead: ahead,
+                                           decode: { rows in (0..<rows.rowCount).map { rows.int64($0, 0) ?? -1 } }) {
+            batches += 1
+            values += batch
+            if batches % 20 == 0 { try await Task.sleep(for: .milliseconds(5)) }   // the fetches run ahead meanwhile
+        }
+        #expect(values == Array(1...1000))
+        #expect(batches == 143)
+        #expect(try await conn.query("SELECT 1").rowCount == 1)
+        await conn.close()
+        await cluster.dropDatabase(db)
+    }
 }
