@@ -134,6 +134,8 @@ public struct ExportRun: Sendable {
         }
 
         tracker.emit(.phase(.copying))
+        // Start-up is over (configuration, database sessions, manifest): its code goes back.
+        CodePages.releaseResident()
         let mapper = PathMapper(assetsRoot: config.assetsRoot, userMappings: config.pathMap)
         let sources = FileSystem.Anchor(config.assetsRoot)   // one for the run: it keeps folders open
         let albumNames = Dictionary(albums.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
