@@ -1,10 +1,14 @@
 import Foundation
 import TestSupport
 
-/// One timed child process: wall time, the child's peak RSS (wait4's ru_maxrss) and its peak
-/// anonymous memory (sampled): RSS also counts the program's own mapped code and libraries
-/// (shared, clean, dropped first under memory pressure), which do not grow with the library;
-/// the anonymous part is what the export allocates.
+/// One timed child process: wall time, the child's peak RSS and its peak anonymous memory (both
+/// sampled from /proc): RSS also counts the program's own mapped code and libraries (shared,
+/// clean, dropped first under memory pressure), which do not grow with the library; the
+/// anonymous part is what the export allocates.
+///
+/// Peak RSS is the child's own high-water mark (`VmHWM`), not wait4's `ru_maxrss`: Linux folds
+/// the spawning process's peak into the child's at exec, so `ru_maxrss` of a child of this
+/// harness was never below the harness's own peak (45 MiB and more with a 100k library).
 struct Sample {
     var seconds: Double
     var maxRSSKiB: Int
@@ -16,19 +20,20 @@ enum Measure {
     static func run(_ executable: String, _ arguments: [String], log: String) throws -> Sample {
         let start = DispatchTime.now().uptimeNanoseconds
         let pid = try Shell.spawn(executable, arguments, outputPath: log)
-        let sampler = AnonSampler(pid: pid)
+        let sampler = MemorySampler(pid: pid)
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let peakAnon = sampler.stop()
+        let (peakAnon, peakRSS) = sampler.stop()
         let exited = (status & 0x7f) == 0
         let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         guard code == 0 else {
             let tail = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2000)
             throw BenchError("`\(([executable] + arguments).joined(separator: " "))` exited \(code):\n\(tail)")
         }
-        return Sample(seconds: seconds, maxRSSKiB: Int(usage.ru_maxrss), peakAnonKiB: peakAnon)
+        // A child too short-lived to be sampled falls back to ru_maxrss (an upper bound).
+        return Sample(seconds: seconds, maxRSSKiB: peakRSS > 0 ? peakRSS : Int(usage.ru_maxrss), peakAnonKiB: peakAnon)
     }
 
     /// Times an in-process block.
@@ -48,22 +53,27 @@ enum Measure {
     }
 }
 
-/// Reads a child's `RssAnon` from /proc every 2 ms until stopped; the highest value seen is a
-/// lower bound of its true peak (a spike shorter than the interval can be missed).
-final class AnonSampler: @unchecked Sendable {
+/// Reads a child's `RssAnon` and `VmHWM` from /proc every 2 ms until stopped. `VmHWM` is the
+/// kernel's own high-water mark of the child's resident memory since its exec, so only growth in
+/// the child's last 2 ms can be missed; the `RssAnon` peak is a lower bound (a spike shorter than
+/// the interval can be missed).
+final class MemorySampler: @unchecked Sendable {
     private let lock = NSLock()
     private var running = true
-    private var peak = 0
+    private var peakAnon = 0
+    private var peakRSS = 0
     private let done = DispatchSemaphore(value: 0)
 
     init(pid: pid_t) {
         let path = "/proc/\(pid)/status"
         Thread.detachNewThread { [self] in
             while lock.withLock({ running }) {
-                if let text = try? String(contentsOfFile: path, encoding: .utf8),
-                   let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
-                   let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
-                    lock.withLock { peak = max(peak, kib) }
+                if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                    let anon = Self.kib(text, "RssAnon:"), rss = Self.kib(text, "VmHWM:")
+                    lock.withLock {
+                        peakAnon = max(peakAnon, anon ?? 0)
+                        peakRSS = max(peakRSS, rss ?? 0)
+                    }
                 }
                 usleep(2000)
             }
@@ -71,11 +81,16 @@ final class AnonSampler: @unchecked Sendable {
         }
     }
 
-    /// Stops sampling; the peak in KiB.
-    func stop() -> Int {
+    private static func kib(_ status: String, _ key: String) -> Int? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    }
+
+    /// Stops sampling; the peaks in KiB.
+    func stop() -> (anon: Int, rss: Int) {
         lock.withLock { running = false }
         done.wait()
-        return lock.withLock { peak }
+        return lock.withLock { (peakAnon, peakRSS) }
     }
 }
 
