@@ -129,11 +129,6 @@ public final class PostgresConnection: @unchecked Sendable {
         })
     }
 
-    /// Ends an abandoned cursor transaction so the connection can be reused.
-    public func rollback() async {
-        _ = try? await run { try self.execute("ROLLBACK", []) }
-    }
-
     public func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {
