@@ -20,6 +20,18 @@ import TestSupport
         return try MQTTClient(configuration: configuration, logger: logger)
     }
 
+    /// A started client whose will is a retained "offline" on `willTopic`, once it has connected.
+    private func connectedClientWithWill(
+        _ broker: MosquittoBroker, willTopic: String, id: String = #function
+    ) async throws -> (MQTTClient, Recorder<MQTTConnectionEvent>) {
+        let will = MQTTMessage(topic: willTopic, string: "offline", qos: 1, retain: true)
+        let client = try makeClient(broker, id: id, will: will)
+        let events = Recorder(client.connectionEvents)
+        try client.start()
+        #expect(await events.waitFor(.connected))
+        return (client, events)
+    }
+
     /// Publishes via mosquitto_pub until the client has received the message: a SUBSCRIBE
     /// sent by the client may not be processed by the broker yet when the first one goes out.
     private func publishUntilReceived(
@@ -74,11 +86,7 @@ import TestSupport
 
     @Test func willIsPublishedWhenTheConnectionDropsUncleanly() async throws {
         try await withBroker { broker in
-            let will = MQTTMessage(topic: "test/status", string: "offline", qos: 1, retain: true)
-            let client = try makeClient(broker, will: will)
-            let events = Recorder(client.connectionEvents)
-            try client.start()
-            #expect(await events.waitFor(.connected))
+            let (client, events) = try await connectedClientWithWill(broker, willTopic: "test/status")
             try client.publish(MQTTMessage(topic: "test/status", string: "online", qos: 1, retain: true))
             #expect(try await broker.subscribeOnce("test/status") == "online")
 
@@ -93,11 +101,7 @@ import TestSupport
 
     @Test func cleanStopDoesNotPublishTheWill() async throws {
         try await withBroker { broker in
-            let will = MQTTMessage(topic: "test/status", string: "offline", qos: 1, retain: true)
-            let client = try makeClient(broker, will: will)
-            let events = Recorder(client.connectionEvents)
-            try client.start()
-            #expect(await events.waitFor(.connected))
+            let (client, events) = try await connectedClientWithWill(broker, willTopic: "test/status")
             try client.publish(MQTTMessage(topic: "test/status", string: "online", qos: 1, retain: true))
             #expect(try await broker.subscribeOnce("test/status") == "online")
 
@@ -112,11 +116,7 @@ import TestSupport
     /// DISCONNECT right behind them used to close the socket with them still queued).
     @Test func messagesPublishedJustBeforeStopReachTheBroker() async throws {
         try await withBroker { broker in
-            let will = MQTTMessage(topic: "test/last-words/status", string: "offline", qos: 1, retain: true)
-            let client = try makeClient(broker, will: will)
-            let events = Recorder(client.connectionEvents)
-            try client.start()
-            #expect(await events.waitFor(.connected))
+            let (client, _) = try await connectedClientWithWill(broker, willTopic: "test/last-words/status")
             for n in 1...200 {
                 try client.publish(MQTTMessage(topic: "test/last-words/state", string: "\(n)", qos: 1, retain: true))
             }
