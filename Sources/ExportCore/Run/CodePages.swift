@@ -26,20 +26,16 @@ enum CodePages {
     /// Resident KiB of file-backed executable mappings (from /proc/self/smaps), for tests.
     static func residentKiB() -> Int? {
         #if os(Linux)
-        guard let file = fopen("/proc/self/smaps", "r") else { return nil }
-        defer { fclose(file) }
         var total = 0
         var inExecutableFile = false
-        var line = [CChar](repeating: 0, count: 4096)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line)
+        let read = forEachLine(of: "/proc/self/smaps") { text in
             if let mapping = Mapping(line: text) {
                 inExecutableFile = mapping.isExecutableFile
             } else if inExecutableFile, text.hasPrefix("Rss:") {
                 total += Int(text.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
             }
         }
-        return total
+        return read ? total : nil
         #else
         return nil
         #endif
@@ -67,14 +63,20 @@ enum CodePages {
     }
 
     private static func forEachExecutableFileMapping(_ body: (UnsafeMutableRawPointer, Int) -> Void) {
-        guard let file = fopen("/proc/self/maps", "r") else { return }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 4096)
-        while fgets(&line, Int32(line.count), file) != nil {
-            guard let mapping = Mapping(line: String(cString: line)), mapping.isExecutableFile, mapping.end > mapping.start,
-                  let start = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
+        _ = forEachLine(of: "/proc/self/maps") { text in
+            guard let mapping = Mapping(line: text), mapping.isExecutableFile, mapping.end > mapping.start,
+                  let start = UnsafeMutableRawPointer(bitPattern: mapping.start) else { return }
             body(start, Int(mapping.end - mapping.start))
         }
+    }
+
+    /// Each line of a /proc file; false when it cannot be opened.
+    private static func forEachLine(of path: String, _ body: (String) -> Void) -> Bool {
+        guard let file = fopen(path, "r") else { return false }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, Int32(line.count), file) != nil { body(String(cString: line)) }
+        return true
     }
     #endif
 }
