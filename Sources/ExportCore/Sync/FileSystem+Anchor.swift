@@ -12,9 +12,8 @@ extension FileSystem {
     /// kernel time: the folder two levels above each file (`upload/<user>/ab`, 256 per user) is
     /// opened once and kept for the run. One anchor serves a whole run, from several threads.
     final class Anchor: Sendable {
-        /// The directory with a trailing "/", as bytes and as the string `PathMapper` hands out.
-        private let prefix: [UInt8]
-        private let prefixString: String
+        /// The directory with a trailing "/", as `PathMapper` hands it out.
+        private let prefix: String
         private let rootFD: Int32
         private let folders: Mutex<FolderDescriptors>
         /// Descriptors kept at most: a fraction of the process's file limit (copies, sockets and
@@ -34,8 +33,7 @@ extension FileSystem {
         init?(_ directory: String, keepFolders: Int? = nil) {
             rootFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard rootFD >= 0 else { return nil }
-            prefixString = directory.hasSuffix("/") ? directory : directory + "/"
-            prefix = Array(prefixString.utf8)
+            prefix = directory.hasSuffix("/") ? directory : directory + "/"
             var limit = rlimit()
             #if os(Linux)
             let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
@@ -58,18 +56,18 @@ extension FileSystem {
         /// Like `statPath` (follows symlinks); paths outside the anchor are looked up whole.
         func stat(_ path: String) throws(SystemError) -> Stat {
             let utf8 = path.utf8
-            guard utf8.count > prefix.count, utf8.starts(with: prefix) else { return try statPath(path) }
-            return try stat(target: "", rest: Substring(utf8.dropFirst(prefix.count)), path: { path })
+            guard utf8.count > prefix.utf8.count, utf8.starts(with: prefix.utf8) else { return try statPath(path) }
+            return try stat(target: "", rest: Substring(utf8.dropFirst(prefix.utf8.count)), path: { path })
         }
 
         /// Stats `target + rest` (a `PathMapper.resolve` result) without joining the two when
         /// `target` is this anchor's directory; `path` names the file in an error.
         func stat(target: String, rest: Substring, path: () -> String) throws(SystemError) -> Stat {
             let below: Substring
-            if target.isEmpty || target == prefixString {
+            if target.isEmpty || target == prefix {
                 below = rest
-            } else if target.utf8.count >= prefix.count, target.utf8.starts(with: prefix) {
-                below = Substring(String(decoding: target.utf8.dropFirst(prefix.count), as: UTF8.self) + rest)
+            } else if target.utf8.count >= prefix.utf8.count, target.utf8.starts(with: prefix.utf8) {
+                below = Substring(String(decoding: target.utf8.dropFirst(prefix.utf8.count), as: UTF8.self) + rest)
             } else {
                 return try statPath(target + rest)
             }
