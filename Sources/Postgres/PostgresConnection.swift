@@ -122,7 +122,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         state.ahead = [fetchAfter(nil)]
         return AsyncThrowingStream(unfolding: {
-            let current = state.ahead.isEmpty ? fetchAfter(nil) : state.ahead.removeFirst()
+            let current = state.ahead.removeFirst()   // never empty: topped up to `depth` ≥ 1 below
             while state.ahead.count < max(1, depth) { state.ahead.append(fetchAfter(state.ahead.last ?? current)) }
             guard let batch = try await current.value else { return nil }
             return batch
