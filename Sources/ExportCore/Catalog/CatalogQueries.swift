@@ -128,7 +128,7 @@ struct CatalogQueries: Sendable {
 
     /// Immich records each original's size in the exif table (not in every generation).
     private var hasSizes: Bool {
-        schema.columns[t.exif].map { $0.isSuperset(of: ["assetId", "fileSizeInByte"]) } == true
+        schema.has(t.exif, all: ["assetId", "fileSizeInByte"])
     }
 
     private var userTable: String { schema.generation == .a1 || schema.generation == .a2 ? "users" : "user" }
@@ -163,7 +163,7 @@ struct CatalogQueries: Sendable {
     private var sidecarColumn: String {
         guard selection.includeSidecars else { return "NULL::text" }
         if schema.has(t.asset, "sidecarPath") { return #"nullif(a."sidecarPath", '')"# }
-        if schema.columns["asset_file"].map({ $0.isSuperset(of: ["assetId", "type", "path"]) }) == true {
+        if schema.has("asset_file", all: ["assetId", "type", "path"]) {
             return #"(SELECT f.path FROM asset_file f WHERE f."assetId" = a.id AND \#(isEqual(to: "sidecar", "f", "asset_file", "type")) LIMIT 1)"#
         }
         return "NULL::text"

@@ -47,4 +47,5 @@ public struct SchemaInfo: Sendable, Equatable {
     var enumLabels: [String: Set<String>] = [:]
 
     func has(_ table: String, _ column: String) -> Bool { columns[table]?.contains(column) == true }
+    func has(_ table: String, all wanted: Set<String>) -> Bool { columns[table]?.isSuperset(of: wanted) == true }
 }
