@@ -264,4 +264,55 @@ struct SyncBehaviourTests {
             #expect((json["last_run"] as? String)?.contains("T") == true)
         }
     }
+
+    @Test("copies run in lanes the albums share: the next album's copies start while one's last is still writing")
+    func copyLanesSpanAlbums() async throws {
+        var fixture = ImmichFixture()
+        let owner = fixture.addUser("U")
+        for i in 0..<3 {
+            let album = fixture.addAlbum("Lane \(i)", owner: owner)
+            let asset = ImmichFixture.Asset(ownerID: owner.id, originalFileName: "IMG_\(i).jpg", content: Data("photo \(i)".utf8),
+                                            modified: Date(timeIntervalSince1970: 1_600_000_000 + Double(i)))
+            fixture.assets.append(asset)
+            fixture.add(asset, to: album)
+        }
+        try await withSandbox(.d, fixture) { sandbox in
+            // Every write is held for a while, so a copy of each album is in flight long enough to be seen.
+            let writes = WriteSpans()
+            WriteFaults.register(under: sandbox.exportDir) { target in
+                let start = ContinuousClock.now
+                usleep(200_000)
+                writes.add(folder: (target as NSString).deletingLastPathComponent, start, .now)
+                return nil
+            }
+            defer { WriteFaults.remove(under: sandbox.exportDir) }
+            let result = await sandbox.run { $0.copyConcurrency = 4 }
+            #expect(result.status == .complete)
+            #expect(result.snapshot.copied == 3)
+            let spans = writes.all
+            #expect(Set(spans.map(\.folder)).count == 3)
+            // Album by album, each album's copies would end before the next album's began.
+            #expect(spans.contains { a in spans.contains { b in a.folder != b.folder && b.start < a.end && a.start < b.end } })
+            // Every copy was recorded as it landed: the re-run has nothing to do.
+            let again = await sandbox.run()
+            #expect(again.snapshot.skipped == 3)
+            #expect(again.snapshot.copied == 0)
+            #expect(sandbox.textTree() == ["Lane 0/IMG_0.jpg": "photo 0", "Lane 1/IMG_1.jpg": "photo 1", "Lane 2/IMG_2.jpg": "photo 2"])
+        }
+    }
+}
+
+/// When each held write began and ended, by album folder (written from the copy threads).
+private final class WriteSpans: @unchecked Sendable {
+    struct Span { var folder: String; var start: ContinuousClock.Instant; var end: ContinuousClock.Instant }
+    private var spans: [Span] = []
+    private let lock = NSLock()
+    func add(folder: String, _ start: ContinuousClock.Instant, _ end: ContinuousClock.Instant) {
+        lock.lock(); defer { lock.unlock() }
+        spans.append(Span(folder: folder, start: start, end: end))
+    }
+    var all: [Span] {
+        lock.lock(); defer { lock.unlock() }
+        return spans
+    }
 }

@@ -2,12 +2,6 @@ import Foundation
 import Logging
 
 extension ExportRun {
-    struct AlbumOutcome {
-        var found = 0
-        /// Set when the run must stop (disk full).
-        var fatal: String?
-    }
-
     /// One album's rows and where they go.
     struct AlbumJob: Sendable {
         var albumID: String
@@ -113,13 +107,13 @@ extension ExportRun {
         }
     }
 
-    /// Syncs one prepared album folder: copies with bounded concurrency, updating the manifest as
-    /// files land.
+    /// Syncs one prepared album folder: claims its unchanged files and starts its copies in the
+    /// run's lanes (`copies`), recording the manifest as files land.
     func syncAlbum(
-        _ job: AlbumJob, prepared: PreparedAlbum,
+        _ job: AlbumJob, prepared: PreparedAlbum, copies: inout CopyLanes.Group, lanes: inout CopyLanes,
         manifest: inout Manifest, store: ManifestStore, staged: StagedCopies, changedFolders: inout Set<String>,
         mapper: PathMapper, logger: Logger, settledAlbum: (String) -> Bool = { _ in false }
-    ) async throws -> AlbumOutcome {
+    ) async throws {
         let albumID = job.albumID
         let albumName = job.albumName
         let folder = job.folder
@@ -130,7 +124,6 @@ extension ExportRun {
         let mode = config.exportMode
         let exportDir = config.exportDir
 
-        var outcome = AlbumOutcome(found: prepared.found)
         for created in prepared.createdFolders {
             manifest.createdFolders.insert(created)
             try store.recordFolderCreated(created)
@@ -143,155 +136,117 @@ extension ExportRun {
                 tracker.emit(.fileFinished(albumID: albumID, path: folder + "/" + (planned.name ?? planned.candidate.asset.originalFileName),
                                            outcome: .failed(reason: folderError)))
             }
-            return outcome
+            return
         }
 
-        let limit = max(1, config.copyConcurrency)
         let control = self.control
         let verify = config.verify
-        try await withThrowingTaskGroup(of: (Int, Result<Placement, SystemError>).self) { group in
-            var inFlight = 0
-            var warnedFallback = false
-            func settle(_ index: Int, _ result: Result<FilePlacer.Placed, SystemError>) {
-                let planned = prepared.plan[index]
-                let assetID = planned.candidate.asset.assetID
-                let name = planned.name!
-                let path = folder + "/" + name
-                switch result {
-                case let .success(placed):
-                    changedFolders.insert(folder)
-                    Self.own(&manifest, albumID, assetID, .init(name: name, size: placed.size, mtime: placed.mtime))
-                    if placed.fellBackToCopy && !warnedFallback {
-                        warnedFallback = true
-                        logger.warning("export_mode \(mode.rawValue) is not possible here; copying instead", metadata: [
-                            "file": "\(path)", "hint": mode == .hardlink ? "hard links need export_dir on the same filesystem as the library" : "this filesystem cannot clone files",
-                        ])
-                    }
-                    reportPlaced(albumID: albumID, path: path, isUpdate: planned.action == .update, bytes: placed.bytesWritten)
-                case let .failure(error):
-                    markSeen(&manifest, albumID, assetID, name)
-                    if error.code == ECANCELED { return }
-                    outcome.fatal = Self.stoppingError(error) ?? outcome.fatal
-                    reportFailed(albumID: albumID, path: path, error, logger: logger)
-                }
+        func publishStaged(wait: Bool) async throws {
+            if let fatal = try await publish(staged, wait: wait, manifest: &manifest, store: store,
+                                             changedFolders: &changedFolders, logger: logger) {
+                lanes.fatal = fatal
             }
+        }
 
-            // Plain copies wait, written but not yet flushed, for one sync of their whole batch
-            // (`StagedCopies`); everything else is in place when its task ends.
-            func receive(_ index: Int, _ result: Result<Placement, SystemError>) {
-                switch result {
-                case let .success(.placed(placed)): settle(index, .success(placed))
-                case let .success(.staged(copy)):
-                    let planned = prepared.plan[index]
-                    staged.add(.init(albumID: albumID, assetID: planned.candidate.asset.assetID, name: planned.name!,
-                                     folder: folder, isUpdate: planned.action == .update, copy: copy))
-                case let .failure(error): settle(index, .failure(error))
-                }
+        // Unchanged files are claimed in one pass over the album's records, and counted, not
+        // reported one by one: on a re-run they are nearly all of them.
+        prepared.plan.withUnsafeBufferPointer { plan in
+            manifest.albums[albumID]?.files.markSeen(plan.indices.lazy.compactMap { i in
+                guard case .skip = plan[i].action else { return nil }
+                return (plan[i].candidate.asset.ownedKey, plan[i].name!)
+            })
+        }
+        var skipped = 0
+        defer { if skipped > 0 { tracker.emit(.filesSkipped(albumID: albumID, count: skipped)) } }
+        for index in prepared.plan.indices {
+            if control.isCancelled || lanes.fatal != nil { break }
+            if let replaced = prepared.plan[index].replacesAssetID {
+                manifest.albums[albumID]?.files[replaced] = nil
+                if !dryRun { try store.recordRemoval(albumID: albumID, assetID: replaced) }
             }
-            func publishStaged(wait: Bool) async throws {
-                if let fatal = try await publish(staged, wait: wait, manifest: &manifest, store: store,
-                                                 changedFolders: &changedFolders, logger: logger) {
-                    outcome.fatal = fatal
-                }
+            // The common case of a re-run (claimed above), read in place: a copy of the entry
+            // retains every string in it.
+            if case .skip = prepared.plan[index].action {
+                skipped += 1
+                continue
             }
-
-            // Unchanged files are claimed in one pass over the album's records, and counted, not
-            // reported one by one: on a re-run they are nearly all of them.
-            prepared.plan.withUnsafeBufferPointer { plan in
-                manifest.albums[albumID]?.files.markSeen(plan.indices.lazy.compactMap { i in
-                    guard case .skip = plan[i].action else { return nil }
-                    return (plan[i].candidate.asset.ownedKey, plan[i].name!)
-                })
-            }
-            var skipped = 0
-            defer { if skipped > 0 { tracker.emit(.filesSkipped(albumID: albumID, count: skipped)) } }
-            for index in prepared.plan.indices {
-                if control.isCancelled || outcome.fatal != nil { break }
-                if let replaced = prepared.plan[index].replacesAssetID {
-                    manifest.albums[albumID]?.files[replaced] = nil
-                    if !dryRun { try store.recordRemoval(albumID: albumID, assetID: replaced) }
+            let planned = prepared.plan[index]
+            let asset = planned.candidate.asset
+            var path: String { folder + "/" + (planned.name ?? NameSanitizer.fileName(asset.originalFileName)) }
+            switch planned.action {
+            case .skip:
+                break   // recorded above
+            case .adopt:
+                if !dryRun, let source = planned.candidate.source {
+                    var file = Manifest.OwnedFile(name: planned.name!, size: source.size, mtime: planned.candidate.targetMtime ?? source.mtime)
+                    try store.recordFile(albumID: albumID, assetID: asset.assetID, file)
+                    file.seen = true
+                    manifest.albums[albumID]?.files[asset.assetID] = file
                 }
-                // The common case of a re-run (claimed above), read in place: a copy of the entry
-                // retains every string in it.
-                if case .skip = prepared.plan[index].action {
-                    skipped += 1
+                skipped += 1
+            case let .missingSource(reason):
+                if let name = planned.name { markSeen(&manifest, albumID, asset.assetID, name) }
+                tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: .failed(reason: reason)))
+            case .copy, .update:
+                let size = planned.candidate.source?.size ?? 0
+                if dryRun {
+                    if let name = planned.name { markSeen(&manifest, albumID, asset.assetID, name) }
+                    tracker.emit(.fileFinished(albumID: albumID, path: path,
+                        outcome: planned.action == .update ? .updated(bytes: size) : .copied(bytes: size)))
                     continue
                 }
-                let planned = prepared.plan[index]
-                let asset = planned.candidate.asset
-                var path: String { folder + "/" + (planned.name ?? NameSanitizer.fileName(asset.originalFileName)) }
-                switch planned.action {
-                case .skip:
-                    break   // recorded above
-                case .adopt:
-                    if !dryRun, let source = planned.candidate.source {
-                        var file = Manifest.OwnedFile(name: planned.name!, size: source.size, mtime: planned.candidate.targetMtime ?? source.mtime)
-                        try store.recordFile(albumID: albumID, assetID: asset.assetID, file)
-                        file.seen = true
-                        manifest.albums[albumID]?.files[asset.assetID] = file
-                    }
-                    skipped += 1
-                case let .missingSource(reason):
-                    if let name = planned.name { markSeen(&manifest, albumID, asset.assetID, name) }
-                    tracker.emit(.fileFinished(albumID: albumID, path: path, outcome: .failed(reason: reason)))
-                case .copy, .update:
-                    let size = planned.candidate.source?.size ?? 0
-                    if dryRun {
-                        if let name = planned.name { markSeen(&manifest, albumID, asset.assetID, name) }
-                        tracker.emit(.fileFinished(albumID: albumID, path: path,
-                            outcome: planned.action == .update ? .updated(bytes: size) : .copied(bytes: size)))
-                        continue
-                    }
-                    while inFlight >= limit, let (i, r) = try await group.next() {
-                        inFlight -= 1
-                        receive(i, r)
-                    }
-                    if staged.isDue { try await publishStaged(wait: false) }
-                    if control.isCancelled || outcome.fatal != nil { break }
-                    tracker.emit(.fileStarted(path: path))
-                    // A planned copy had a source, so its path maps; should it not, the file fails visibly.
-                    guard let source = Self.sourcePath(of: planned.candidate, mapper: mapper) else {
-                        markSeen(&manifest, albumID, asset.assetID, planned.name!)
-                        reportFailed(albumID: albumID, path: path,
-                                     SystemError("read", asset.originalPath, code: ENOENT, detail: "no path mapping for \(asset.originalPath)"),
-                                     logger: logger)
-                        continue
-                    }
-                    let name = planned.name!
-                    let mtime = planned.candidate.targetMtime ?? 0
-                    let assetID = asset.assetID
-                    let sourceState = planned.candidate.source ?? SourceState(size: 0, mtime: mtime)
-                    let donor = (mode == .copy || mode == .reflink)
-                        ? Self.movedFrom(asset.ownedKey, otherThan: albumID, manifest: manifest, settled: settledAlbum, exportDir: exportDir)
-                        : nil
-                    let expectedSHA1 = verify ? asset.checksumHex : nil
-                    let batched = mode == .copy && donor == nil
-                    group.addTask {
-                        let result = try await BlockingIO.write { () -> Result<Placement, SystemError> in
-                            Result { () throws(SystemError) -> Placement in
-                                if batched {
-                                    return .staged(try FileCopier.stage(
-                                        from: source, toFolder: folderPath, name: name, mtime: mtime, expectedSHA1: expectedSHA1,
-                                        flushNow: false, shouldStop: { control.isCancelled }))
-                                }
-                                return .placed(try FilePlacer.place(
-                                    mode: mode, source: source, sourceState: sourceState, folder: folderPath, name: name,
-                                    assetMtime: mtime, expectedSHA1: expectedSHA1, movedFrom: donor,
-                                    beforeRename: { size, recordedMtime throws(SystemError) in
-                                        try store.recordFile(albumID: albumID, assetID: assetID,
-                                                             .init(name: name, size: size, mtime: recordedMtime))
-                                    },
-                                    shouldStop: { control.isCancelled }))
-                            }
-                        }
-                        return (index, result)
-                    }
-                    inFlight += 1
+                try await land(&copies, &lanes, leaving: lanes.limit - 1, manifest: &manifest, staged: staged,
+                               changedFolders: &changedFolders, logger: logger)
+                if staged.isDue { try await publishStaged(wait: false) }
+                if control.isCancelled || lanes.fatal != nil { break }
+                tracker.emit(.fileStarted(path: path))
+                // A planned copy had a source, so its path maps; should it not, the file fails visibly.
+                guard let source = Self.sourcePath(of: planned.candidate, mapper: mapper) else {
+                    markSeen(&manifest, albumID, asset.assetID, planned.name!)
+                    reportFailed(albumID: albumID, path: path,
+                                 SystemError("read", asset.originalPath, code: ENOENT, detail: "no path mapping for \(asset.originalPath)"),
+                                 logger: logger)
+                    continue
                 }
+                let name = planned.name!
+                let mtime = planned.candidate.targetMtime ?? 0
+                let assetID = asset.assetID
+                let isUpdate = planned.action == .update
+                let sourceState = planned.candidate.source ?? SourceState(size: 0, mtime: mtime)
+                let donor = (mode == .copy || mode == .reflink)
+                    ? Self.movedFrom(asset.ownedKey, otherThan: albumID, manifest: manifest, settled: settledAlbum, exportDir: exportDir)
+                    : nil
+                let expectedSHA1 = verify ? asset.checksumHex : nil
+                let batched = mode == .copy && donor == nil
+                copies.addTask {
+                    let result = try await BlockingIO.write { () -> Result<Placement, SystemError> in
+                        Result { () throws(SystemError) -> Placement in
+                            if batched {
+                                return .staged(try FileCopier.stage(
+                                    from: source, toFolder: folderPath, name: name, mtime: mtime, expectedSHA1: expectedSHA1,
+                                    flushNow: false, shouldStop: { control.isCancelled }))
+                            }
+                            return .placed(try FilePlacer.place(
+                                mode: mode, source: source, sourceState: sourceState, folder: folderPath, name: name,
+                                assetMtime: mtime, expectedSHA1: expectedSHA1, movedFrom: donor,
+                                beforeRename: { size, recordedMtime throws(SystemError) in
+                                    try store.recordFile(albumID: albumID, assetID: assetID,
+                                                         .init(name: name, size: size, mtime: recordedMtime))
+                                },
+                                shouldStop: { control.isCancelled }))
+                        }
+                    }
+                    return .init(albumID: albumID, assetID: assetID, folder: folder, name: name, isUpdate: isUpdate, result: result)
+                }
+                lanes.started()
             }
-            while let (i, r) = try await group.next() { receive(i, r) }
-            // Stamping the folder's time must come after its last rename.
-            if config.layout.folderMtime { try await publishStaged(wait: true) }
+        }
+        // Stamping the folder's time must come after its last rename; otherwise the album's last
+        // copies land while the next album is recorded.
+        if config.layout.folderMtime {
+            try await land(&copies, &lanes, leaving: 0, manifest: &manifest, staged: staged,
+                           changedFolders: &changedFolders, logger: logger)
+            try await publishStaged(wait: true)
         }
         if !dryRun {
             if config.layout.folderMtime, let newest = prepared.plan.compactMap({ $0.name == nil ? nil : $0.candidate.targetMtime }).max() {
@@ -299,7 +254,6 @@ extension ExportRun {
                 utimensat(AT_FDCWD, folderPath, &times, 0)
             }
         }
-        return outcome
     }
 
     /// Hands a value to a background job as its only owner: a captured constant would keep a

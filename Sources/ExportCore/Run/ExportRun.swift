@@ -151,72 +151,81 @@ public struct ExportRun: Sendable {
         var currentAlbum: String?
         // Albums whose files are final for this run: an unseen file there has left its album.
         var processedAlbums: Set<String> = []
-        // The next album is prepared (folder listed, sources stat'ed, names planned) while this
-        // one is recorded: on a re-run that is nearly all the work, and it is one thread's worth.
-        // Up to two albums ahead, as long as they are small: memory stays bounded by rows, not albums.
-        var preparing: [(job: AlbumJob, task: Task<PreparedAlbum, Error>)] = []
-        func mustWait() -> Bool {
-            preparing.count > 2 || (preparing.count > 1 && preparing.reduce(0) { $0 + $1.job.assetCount } > 4096)
-        }
-        /// A preparation that will not be synced: the folders it made are still ours.
-        func keepFolders(of prepared: PreparedAlbum) throws {
-            for created in prepared.createdFolders {
-                manifest.createdFolders.insert(created)
-                try store.recordFolderCreated(created)
+        // Copies run in lanes shared by all albums (`CopyLanes`), in one task group for the loop.
+        var lanes = CopyLanes(limit: config.copyConcurrency)
+        try await withThrowingTaskGroup(of: CopyLanes.Landed.self) { copies in
+            // The next album is prepared (folder listed, sources stat'ed, names planned) while this
+            // one is recorded: on a re-run that is nearly all the work, and it is one thread's worth.
+            // Up to two albums ahead, as long as they are small: memory stays bounded by rows, not albums.
+            var preparing: [(job: AlbumJob, task: Task<PreparedAlbum, Error>)] = []
+            func mustWait() -> Bool {
+                preparing.count > 2 || (preparing.count > 1 && preparing.reduce(0) { $0 + $1.job.assetCount } > 4096)
             }
-        }
-        func finishOldest() async throws {
-            let (job, task) = preparing.removeFirst()
-            let prepared = try await task.value
-            guard fatal == nil && !control.isCancelled else { return try keepFolders(of: prepared) }
-            let result = try await syncAlbum(
-                job, prepared: prepared, manifest: &manifest, store: store, staged: staged,
-                changedFolders: &changedFolders, mapper: mapper, logger: logger,
-                settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
-            processedAlbums.insert(job.albumID)
-            manifest.albums[job.albumID]?.files.consolidate()
-            found += result.found
-            expected += job.assetCount
-            if let f = result.fatal { fatal = f }
-        }
-        func flush() async throws {
-            guard let albumID = currentAlbum, !pending.isEmpty else { return }
-            defer { pending.removeAll(keepingCapacity: true) }
-            guard let assignment = folders[albumID] else {
-                logger.debug("album appeared during the run; next run exports it", metadata: ["album": "\(albumID)"])
-                return
-            }
-            CatalogAsset.sortForExport(&pending)
-            let job = AlbumJob(albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
-                               listFrom: dryRunListing[assignment.folder], assetCount: pending.count)
-            // The rows leave with their album (moved, so the preparation owns them alone).
-            var rows: [CatalogAsset] = []
-            rows.reserveCapacity(pending.count)
-            swap(&rows, &pending)
-            preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, mapper: mapper, sources: sources)))
-            while mustWait() { try await finishOldest() }
-        }
-
-        do {
-            for try await batch in assetBatches {
-                for asset in batch {
-                    if asset.albumID != currentAlbum {
-                        try await flush()
-                        if fatal != nil || control.isCancelled { break }
-                        currentAlbum = asset.albumID
-                    }
-                    pending.append(asset)
+            /// A preparation that will not be synced: the folders it made are still ours.
+            func keepFolders(of prepared: PreparedAlbum) throws {
+                for created in prepared.createdFolders {
+                    manifest.createdFolders.insert(created)
+                    try store.recordFolderCreated(created)
                 }
-                if fatal != nil || control.isCancelled { break }
             }
-            if fatal == nil && !control.isCancelled { try await flush() }
-            while !preparing.isEmpty { try await finishOldest() }
-        } catch {
-            // Preparations still running may create folders: wait for them before anything else.
-            for (_, task) in preparing {
-                if let prepared = try? await task.value { try? keepFolders(of: prepared) }
+            func finishOldest() async throws {
+                let (job, task) = preparing.removeFirst()
+                let prepared = try await task.value
+                guard fatal == nil && !control.isCancelled else { return try keepFolders(of: prepared) }
+                try await syncAlbum(
+                    job, prepared: prepared, copies: &copies, lanes: &lanes, manifest: &manifest, store: store, staged: staged,
+                    changedFolders: &changedFolders, mapper: mapper, logger: logger,
+                    settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
+                // Its copies still in the lanes are no donors: a new file has no record yet, and an
+                // update's old record differs from its source.
+                processedAlbums.insert(job.albumID)
+                manifest.albums[job.albumID]?.files.consolidate()
+                found += prepared.found
+                expected += job.assetCount
+                if let f = lanes.fatal { fatal = f }
             }
-            throw error
+            func flush() async throws {
+                guard let albumID = currentAlbum, !pending.isEmpty else { return }
+                defer { pending.removeAll(keepingCapacity: true) }
+                guard let assignment = folders[albumID] else {
+                    logger.debug("album appeared during the run; next run exports it", metadata: ["album": "\(albumID)"])
+                    return
+                }
+                CatalogAsset.sortForExport(&pending)
+                let job = AlbumJob(albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
+                                   listFrom: dryRunListing[assignment.folder], assetCount: pending.count)
+                // The rows leave with their album (moved, so the preparation owns them alone).
+                var rows: [CatalogAsset] = []
+                rows.reserveCapacity(pending.count)
+                swap(&rows, &pending)
+                preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, mapper: mapper, sources: sources)))
+                while mustWait() { try await finishOldest() }
+            }
+
+            do {
+                for try await batch in assetBatches {
+                    for asset in batch {
+                        if asset.albumID != currentAlbum {
+                            try await flush()
+                            if fatal != nil || control.isCancelled { break }
+                            currentAlbum = asset.albumID
+                        }
+                        pending.append(asset)
+                    }
+                    if fatal != nil || control.isCancelled { break }
+                }
+                if fatal == nil && !control.isCancelled { try await flush() }
+                while !preparing.isEmpty { try await finishOldest() }
+                try await land(&copies, &lanes, leaving: 0, manifest: &manifest, staged: staged,
+                               changedFolders: &changedFolders, logger: logger)
+                if let f = lanes.fatal { fatal = f }
+            } catch {
+                // Preparations still running may create folders: wait for them before anything else.
+                for (_, task) in preparing {
+                    if let prepared = try? await task.value { try? keepFolders(of: prepared) }
+                }
+                throw error
+            }
         }
         // Whatever is still staged is complete: name it before deciding anything else.
         if let f = try await publish(staged, wait: true, manifest: &manifest, store: store, changedFolders: &changedFolders, logger: logger) {
