@@ -28,7 +28,7 @@ extension ExportRun {
     /// only what no other album's sync changes: this album's own files and its folder's names.
     /// `assets` are in `CatalogAsset.exportOrder`.
     func prepareAlbum(_ job: AlbumJob, assets: consuming [CatalogAsset], manifest: Manifest, mapper: PathMapper,
-                      sources: FileSystem.Anchor?) -> Task<PreparedAlbum, Error> {
+                      sources: FileSystem.Anchor?, prefetch: FolderPrefetch? = nil) -> Task<PreparedAlbum, Error> {
         let folder = job.folder
         let albumID = job.albumID
         let listFrom = job.listFrom
@@ -46,11 +46,13 @@ extension ExportRun {
             try await BlockingIO.run { () -> PreparedAlbum in
                 var p = PreparedAlbum()
                 var reader: FileSystem.FolderReader?
+                // Listed ahead while the database was busy, if the prefetch got to it.
+                let prefetched = listFrom == nil ? prefetch?.take(albumID: albumID, folderPath: folderPath) : nil
                 do throws(SystemError) {
                     // A template may nest folders ("{owner}/{album}"): create each level we need.
                     if !dryRun { p.createdFolders = try FileSystem.makeDirectories(folder, under: exportDir) }
                     // A dry run of a renamed album looks at the folder that would be moved.
-                    reader = try FileSystem.FolderReader(listFrom.map { exportDir + "/" + $0 } ?? folderPath)
+                    if prefetched == nil { reader = try FileSystem.FolderReader(listFrom.map { exportDir + "/" + $0 } ?? folderPath) }
                 } catch {
                     p.folderError = "album folder \(folder): \(error.reason)"
                 }
@@ -58,6 +60,7 @@ extension ExportRun {
                 // lookup per file, and the lanes finish together.
                 var (candidates, listing) = Self.candidates(for: rows.take(), mapper: mapper, sources: sources,
                                                             keepPaths: mode == .symlink, alongside: reader)
+                if let prefetched { listing = prefetched }
                 if mode == .symlink {
                     for (name, entry) in listing where !entry.isRegularFile && !entry.isDirectory {
                         listing[name]?.linkTarget = FilePlacer.readLink(folderPath + "/" + name)

@@ -80,6 +80,10 @@ public struct ExportRun: Sendable {
         async let catalogAlbums = catalog.albums()
         let assetBatches = catalog.assets()
         var manifest = try await BlockingIO.run { try store.load() }
+        // While the database still works on its answers, the album folders we know are listed.
+        let prefetch = FolderPrefetch(manifest: manifest, exportDir: exportDir, budget: 16_384)
+        prefetch.start()
+        defer { prefetch.stop() }
         let albums = AlbumFilter(include: config.selection.albumsInclude, exclude: config.selection.albumsExclude)
             .apply(try await catalogAlbums)
         let topLevel = (try? FileSystem.list(exportDir)) ?? [:]
@@ -198,7 +202,8 @@ public struct ExportRun: Sendable {
                 var rows: [CatalogAsset] = []
                 rows.reserveCapacity(pending.count)
                 swap(&rows, &pending)
-                preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, mapper: mapper, sources: sources)))
+                preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, mapper: mapper,
+                                                            sources: sources, prefetch: prefetch)))
                 while mustWait() { try await finishOldest() }
             }
 

@@ -1,0 +1,71 @@
+import Foundation
+@testable import ExportCore
+import Testing
+
+@Suite("Album folders listed ahead")
+struct FolderPrefetchTests {
+    /// Three album folders with two files each, and the manifest that knows them (ids sort a < b < c).
+    static func library() throws -> (root: String, manifest: Manifest) {
+        let root = NSTemporaryDirectory() + "prefetch-" + UUID().uuidString.prefix(8)
+        var manifest = Manifest()
+        for (id, folder) in [("b-album", "Beach"), ("a-album", "Alps"), ("c-album", "City")] {
+            try FileManager.default.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
+            manifest.albums[id] = .init(folder: folder, base: folder)
+            for n in 1...2 {
+                let name = "\(folder)-\(n).jpg"
+                try Data(repeating: UInt8(n), count: 10 * n).write(to: URL(fileURLWithPath: root + "/" + folder + "/" + name))
+                manifest.albums[id]!.files[UUID().uuidString.lowercased()] = .init(name: name, size: Int64(10 * n), mtime: 0)
+            }
+        }
+        // A parked folder is never an album's folder: it is not listed.
+        manifest.albums["parked:a-album:Old"] = .init(folder: "Alps", base: "Alps")
+        return (root, manifest)
+    }
+
+    @Test("lists the known folders in album order up to its budget; a listing is taken once, and only for the same folder")
+    func takesListings() throws {
+        let (root, manifest) = try Self.library()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let prefetch = FolderPrefetch(manifest: manifest, exportDir: root, budget: 4)
+        prefetch.listAll()
+
+        let alps = try #require(prefetch.take(albumID: "a-album", folderPath: root + "/Alps"))
+        #expect(Set(alps.keys) == ["Alps-1.jpg", "Alps-2.jpg"])
+        #expect(alps["Alps-2.jpg"]?.size == 20)
+        #expect(alps["Alps-2.jpg"]?.isRegularFile == true)
+        #expect(prefetch.take(albumID: "a-album", folderPath: root + "/Alps") == nil)   // taken already
+        #expect(prefetch.take(albumID: "b-album", folderPath: root + "/Beach 2") == nil)   // the album has another folder now
+        #expect(prefetch.take(albumID: "b-album", folderPath: root + "/Beach") == nil)   // and that claimed it
+        #expect(prefetch.take(albumID: "c-album", folderPath: root + "/City") == nil)   // beyond the budget
+        #expect(prefetch.take(albumID: "parked:a-album:Old", folderPath: root + "/Alps") == nil)
+    }
+
+    @Test("a folder claimed before the prefetch got to it, or after a stop, is left to the album")
+    func claimedAndStopped() throws {
+        let (root, manifest) = try Self.library()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let prefetch = FolderPrefetch(manifest: manifest, exportDir: root, budget: 100)
+        #expect(prefetch.take(albumID: "a-album", folderPath: root + "/Alps") == nil)   // not listed yet: the album lists it
+        prefetch.listAll()
+        #expect(prefetch.take(albumID: "a-album", folderPath: root + "/Alps") == nil)
+        #expect(prefetch.take(albumID: "b-album", folderPath: root + "/Beach")?.count == 2)
+
+        let stopped = FolderPrefetch(manifest: manifest, exportDir: root, budget: 100)
+        stopped.stop()
+        stopped.listAll()
+        #expect(stopped.take(albumID: "c-album", folderPath: root + "/City") == nil)
+    }
+
+    @Test("a folder that is gone lists as empty, one that cannot be read is left to the album")
+    func missingAndUnreadable() throws {
+        let (root, manifest) = try Self.library()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.removeItem(atPath: root + "/Alps")
+        try FileManager.default.removeItem(atPath: root + "/Beach")
+        try "not a folder".write(toFile: root + "/Beach", atomically: true, encoding: .utf8)
+        let prefetch = FolderPrefetch(manifest: manifest, exportDir: root, budget: 100)
+        prefetch.listAll()
+        #expect(prefetch.take(albumID: "a-album", folderPath: root + "/Alps") == [:])
+        #expect(prefetch.take(albumID: "b-album", folderPath: root + "/Beach") == nil)
+    }
+}
