@@ -214,7 +214,7 @@ extension ExportRun {
                 let name = planned.name!
                 let mtime = planned.candidate.targetMtime ?? 0
                 let assetID = asset.assetID
-                let isUpdate = planned.action == .update
+                let target = CopyTarget(albumID: albumID, assetID: assetID, folder: folder, name: name, isUpdate: planned.action == .update)
                 let sourceState = planned.candidate.source ?? SourceState(size: 0, mtime: mtime)
                 let donor = (mode == .copy || mode == .reflink)
                     ? Self.movedFrom(asset.ownedKey, otherThan: albumID, manifest: manifest, settled: settledAlbum, exportDir: exportDir)
@@ -239,7 +239,7 @@ extension ExportRun {
                                 shouldStop: { control.isCancelled }))
                         }
                     }
-                    return .init(albumID: albumID, assetID: assetID, folder: folder, name: name, isUpdate: isUpdate, result: result)
+                    return .init(target: target, result: result)
                 }
                 lanes.started()
             }

@@ -6,14 +6,9 @@ import Logging
 /// change re-run 90–120 ms per 700 copies (100 albums), time in which the disk and the next
 /// album's preparation could have gone on. Used from the run's own task only.
 struct CopyLanes {
-    /// One copy's result, with everything recording it needs: its album may be done by then.
+    /// One copy's result, with the entry it is for: its album may be done by then.
     struct Landed: Sendable {
-        var albumID: String
-        var assetID: String
-        /// The album folder, relative to export_dir.
-        var folder: String
-        var name: String
-        var isUpdate: Bool
+        var target: CopyTarget
         var result: Result<ExportRun.Placement, SystemError>
     }
 
@@ -33,6 +28,19 @@ struct CopyLanes {
     mutating func landed() { inFlight -= 1 }
 }
 
+/// The album entry a copy is for, and its name there: what recording the copy needs once it lands.
+struct CopyTarget: Sendable {
+    var albumID: String
+    var assetID: String
+    /// The album folder, relative to export_dir.
+    var folder: String
+    var name: String
+    var isUpdate: Bool
+
+    /// Relative to export_dir.
+    var path: String { folder + "/" + name }
+}
+
 extension ExportRun {
     /// Records landed copies until at most `inFlight` are left running: `limit - 1` frees a lane,
     /// 0 waits for all of them (the end of the run, or an album whose folder time is stamped next).
@@ -48,27 +56,26 @@ extension ExportRun {
     /// (`StagedCopies`); everything else is in place when its task ends.
     private func record(_ landed: CopyLanes.Landed, _ lanes: inout CopyLanes, manifest: inout Manifest,
                         staged: StagedCopies, changedFolders: inout Set<String>, logger: Logger) {
-        let path = landed.folder + "/" + landed.name
+        let target = landed.target
         switch landed.result {
         case let .success(.placed(placed)):
-            changedFolders.insert(landed.folder)
-            Self.own(&manifest, landed.albumID, landed.assetID, .init(name: landed.name, size: placed.size, mtime: placed.mtime))
+            changedFolders.insert(target.folder)
+            Self.own(&manifest, target.albumID, target.assetID, .init(name: target.name, size: placed.size, mtime: placed.mtime))
             if placed.fellBackToCopy && !lanes.warnedFallback {
                 lanes.warnedFallback = true
                 let mode = config.exportMode
                 logger.warning("export_mode \(mode.rawValue) is not possible here; copying instead", metadata: [
-                    "file": "\(path)", "hint": mode == .hardlink ? "hard links need export_dir on the same filesystem as the library" : "this filesystem cannot clone files",
+                    "file": "\(target.path)", "hint": mode == .hardlink ? "hard links need export_dir on the same filesystem as the library" : "this filesystem cannot clone files",
                 ])
             }
-            reportPlaced(albumID: landed.albumID, path: path, isUpdate: landed.isUpdate, bytes: placed.bytesWritten)
+            reportPlaced(albumID: target.albumID, path: target.path, isUpdate: target.isUpdate, bytes: placed.bytesWritten)
         case let .success(.staged(copy)):
-            staged.add(.init(albumID: landed.albumID, assetID: landed.assetID, name: landed.name,
-                             folder: landed.folder, isUpdate: landed.isUpdate, copy: copy))
+            staged.add(.init(target: target, copy: copy))
         case let .failure(error):
-            markSeen(&manifest, landed.albumID, landed.assetID, landed.name)
+            markSeen(&manifest, target.albumID, target.assetID, target.name)
             if error.code == ECANCELED { return }
             lanes.fatal = Self.stoppingError(error) ?? lanes.fatal
-            reportFailed(albumID: landed.albumID, path: path, error, logger: logger)
+            reportFailed(albumID: target.albumID, path: target.path, error, logger: logger)
         }
     }
 }

@@ -9,12 +9,7 @@ import Logging
 /// side by side. Progress counts a file once it has its final name. Used from the run's own task.
 final class StagedCopies {
     struct Entry: Sendable {
-        var albumID: String
-        var assetID: String
-        var name: String
-        /// The album folder, relative to export_dir.
-        var folder: String
-        var isUpdate: Bool
+        var target: CopyTarget
         var copy: FileCopier.Staged
     }
 
@@ -70,10 +65,10 @@ extension ExportRun {
     private func syncAndName(_ batch: [StagedCopies.Entry], store: ManifestStore, logger: Logger) -> [(StagedCopies.Entry, Result<Void, SystemError>)] {
         let results = syncAndName(batch, store: store)
         for (entry, result) in results {
-            let path = entry.folder + "/" + entry.name
+            let target = entry.target
             switch result {
-            case .success: reportPlaced(albumID: entry.albumID, path: path, isUpdate: entry.isUpdate, bytes: entry.copy.size)
-            case let .failure(error): reportFailed(albumID: entry.albumID, path: path, error, logger: logger)
+            case .success: reportPlaced(albumID: target.albumID, path: target.path, isUpdate: target.isUpdate, bytes: entry.copy.size)
+            case let .failure(error): reportFailed(albumID: target.albumID, path: target.path, error, logger: logger)
             }
         }
         return results
@@ -89,8 +84,8 @@ extension ExportRun {
         return batch.map { entry in
             (entry, Result { () throws(SystemError) in
                 try FileCopier.publish(entry.copy) { size throws(SystemError) in
-                    try store.recordFile(albumID: entry.albumID, assetID: entry.assetID,
-                                         .init(name: entry.name, size: size, mtime: entry.copy.mtime))
+                    try store.recordFile(albumID: entry.target.albumID, assetID: entry.target.assetID,
+                                         .init(name: entry.target.name, size: size, mtime: entry.copy.mtime))
                 }
             })
         }
@@ -103,12 +98,13 @@ extension ExportRun {
         staged.inFlight = nil
         var fatal: String?
         for (entry, result) in try await task.value {
+            let target = entry.target
             switch result {
             case .success:
-                Self.own(&manifest, entry.albumID, entry.assetID, .init(name: entry.name, size: entry.copy.size, mtime: entry.copy.mtime))
-                changedFolders.insert(entry.folder)
+                Self.own(&manifest, target.albumID, target.assetID, .init(name: target.name, size: entry.copy.size, mtime: entry.copy.mtime))
+                changedFolders.insert(target.folder)
             case let .failure(error):
-                markSeen(&manifest, entry.albumID, entry.assetID, entry.name)
+                markSeen(&manifest, target.albumID, target.assetID, target.name)
                 fatal = Self.stoppingError(error) ?? fatal
             }
         }
