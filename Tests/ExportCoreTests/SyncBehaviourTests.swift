@@ -1,5 +1,6 @@
 import ExportCore
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 
@@ -267,16 +268,7 @@ struct SyncBehaviourTests {
 
     @Test("copies run in lanes the albums share: the next album's copies start while one's last is still writing")
     func copyLanesSpanAlbums() async throws {
-        var fixture = ImmichFixture()
-        let owner = fixture.addUser("U")
-        for i in 0..<3 {
-            let album = fixture.addAlbum("Lane \(i)", owner: owner)
-            let asset = ImmichFixture.Asset(ownerID: owner.id, originalFileName: "IMG_\(i).jpg", content: Data("photo \(i)".utf8),
-                                            modified: Date(timeIntervalSince1970: 1_600_000_000 + Double(i)))
-            fixture.assets.append(asset)
-            fixture.add(asset, to: album)
-        }
-        try await withSandbox(.d, fixture) { sandbox in
+        try await withSandbox(.d, Self.lanes(albums: 3, files: 1)) { sandbox in
             // Every write is held for a while, so a copy of each album is in flight long enough to be seen.
             let writes = WriteSpans()
             WriteFaults.register(under: sandbox.exportDir) { target in
@@ -298,6 +290,91 @@ struct SyncBehaviourTests {
             #expect(again.snapshot.skipped == 3)
             #expect(again.snapshot.copied == 0)
             #expect(sandbox.textTree() == ["Lane 0/IMG_0.jpg": "photo 0", "Lane 1/IMG_1.jpg": "photo 1", "Lane 2/IMG_2.jpg": "photo 2"])
+        }
+    }
+}
+
+extension SyncBehaviourTests {
+    /// Albums "Lane 0", "Lane 1", … with `files` small photos each (IMG_0.jpg, IMG_1.jpg, … in order).
+    static func lanes(albums: Int, files: Int) -> ImmichFixture {
+        var fixture = ImmichFixture()
+        let owner = fixture.addUser("U")
+        for a in 0..<albums {
+            let album = fixture.addAlbum("Lane \(a)", owner: owner)
+            for f in 0..<files {
+                let i = a * files + f
+                let asset = ImmichFixture.Asset(ownerID: owner.id, originalFileName: "IMG_\(i).jpg", content: Data("photo \(i)".utf8),
+                                                modified: Date(timeIntervalSince1970: 1_600_000_000 + Double(i)))
+                fixture.assets.append(asset)
+                fixture.add(asset, to: album)
+            }
+        }
+        return fixture
+    }
+
+    @Test("a few copies get their final names while the run goes on, not all at its end")
+    func fewCopiesNamedEarly() async throws {
+        try await withSandbox(.d, Self.lanes(albums: 3, files: 2)) { sandbox in
+            let exportDir = sandbox.exportDir
+            let writes = Counter()
+            let sawNamed = Mutex(false)
+            // Every write is held; the last two then look (up to 5 s) for another album's copies
+            // under their final names. Six copies are far from a batch of 64, and the run is
+            // shorter than a second: named only at the end, they are never seen.
+            WriteFaults.register(under: exportDir) { target in
+                usleep(150_000)
+                guard writes.increment() >= 5 else { return nil }
+                let folder = (target as NSString).deletingLastPathComponent
+                for _ in 0..<100 {
+                    if Self.finalNames(under: exportDir, except: folder) > 0 {
+                        sawNamed.withLock { $0 = true }
+                        break
+                    }
+                    usleep(50_000)
+                }
+                return nil
+            }
+            defer { WriteFaults.remove(under: exportDir) }
+            let result = await sandbox.run { $0.copyConcurrency = 2 }
+            #expect(result.status == .complete)
+            #expect(result.snapshot.copied == 6)
+            #expect(sawNamed.withLock { $0 })
+        }
+    }
+
+    @Test("many files leaving their albums are deleted on two threads, each once; one the user changed stays")
+    func manyRemovals() async throws {
+        try await withSandbox(.d, Self.lanes(albums: 2, files: 60)) { sandbox in
+            _ = await sandbox.run()
+            var fixture = sandbox.fixture
+            // 80 of the 120 leave their albums (two of every three).
+            for (n, (albumID, assetID)) in sandbox.fixture.memberships.enumerated() where n % 3 != 0 {
+                fixture.remove(assetID: assetID, fromAlbum: albumID)
+            }
+            try await sandbox.reload(fixture, writeFiles: false)
+            try "edited by the user".write(toFile: sandbox.exportDir + "/Lane 0/IMG_1.jpg", atomically: true, encoding: .utf8)
+            let result = await sandbox.run()
+            #expect(result.status == .complete)
+            #expect(result.snapshot.deleted == 79)
+            let tree = sandbox.textTree()
+            #expect(tree.count == 41)
+            #expect(tree["Lane 0/IMG_1.jpg"] == "edited by the user")
+            #expect(tree["Lane 0/IMG_2.jpg"] == nil)
+            #expect(tree["Lane 1/IMG_63.jpg"] == "photo 63")
+            // The record agrees with the disk: nothing left to do, and the user's file stays.
+            let again = await sandbox.run()
+            #expect(again.snapshot.deleted == 0)
+            #expect(again.snapshot.copied == 0)
+            #expect(sandbox.textTree() == tree)
+        }
+    }
+
+    /// Files under their final names in the album folders of `exportDir`, except `folder`.
+    static func finalNames(under exportDir: String, except folder: String) -> Int {
+        let albums = (try? FileManager.default.contentsOfDirectory(atPath: exportDir)) ?? []
+        return albums.filter { !$0.hasPrefix(".") && exportDir + "/" + $0 != folder }.reduce(0) { count, album in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: exportDir + "/" + album)) ?? []
+            return count + names.filter { !FileCopier.isTempName($0) }.count
         }
     }
 }

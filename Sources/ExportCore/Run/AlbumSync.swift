@@ -244,6 +244,8 @@ extension ExportRun {
                 lanes.started()
             }
         }
+        // Copies of this album that landed wait no longer than the next album's first copy.
+        if staged.isDue { try await publishStaged(wait: false) }
         // Stamping the folder's time must come after its last rename; otherwise the album's last
         // copies land while the next album is recorded.
         if config.layout.folderMtime {

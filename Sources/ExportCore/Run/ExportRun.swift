@@ -249,6 +249,11 @@ public struct ExportRun: Sendable {
             return (.cancelled, nil)
         }
 
+        // The run's new names are made durable while the cleanup deletes (deletes need no sync).
+        let synced = changedFolders
+        changedFolders = []
+        async let durable: Void = syncFoldersInBackground(synced, logger: logger)
+
         let decision = DeletionGuard.decide(
             .init(assetsRootAvailable: rootFacts.available, assetsRootEmpty: rootFacts.empty,
                   expected: expected, found: found, runCompleted: true),
@@ -261,6 +266,7 @@ public struct ExportRun: Sendable {
             try await cleanup(manifest: &manifest, assigned: folders, store: store, logger: logger)
         }
         try compact(store, manifest)
+        await durable
         return (dryRun ? .dryRun : .complete, nil)
     }
 
@@ -298,6 +304,10 @@ public struct ExportRun: Sendable {
         } catch {
             logger.warning("could not flush the export folders to disk", metadata: ["error": "\(error.description)"])
         }
+    }
+
+    private func syncFoldersInBackground(_ folders: Set<String>, logger: Logger) async {
+        _ = try? await BlockingIO.write { self.syncFolders(folders, logger: logger) }
     }
 
     private func compact(_ store: ManifestStore, _ manifest: Manifest) throws {
