@@ -28,7 +28,9 @@ final class Observer: @unchecked Sendable {
             for await e in events where e == .connected { self?.lock.withLock { self?.connects += 1 } }
         })
         try client.start()
-        guard await waitUntil({ _ in self.connectCount > 0 }) else { throw ObserverError("observer did not connect") }
+        // Generous: in a full parallel test run on two cores (PostgreSQL clusters starting, the
+        // browser suite) the first connect once took longer than 10 s.
+        guard await waitUntil(timeout: .seconds(30), { _ in self.connectCount > 0 }) else { throw ObserverError("observer did not connect") }
     }
 
     func stop() async {
