@@ -6,7 +6,8 @@ import Foundation
 ///
 /// The folders are those the manifest knows, in the order their albums will come (by album id,
 /// as the asset stream is sorted), up to `budget` entries by the manifest's count, so memory stays
-/// bounded. An album's preparation takes its folder's listing, waits for it while it is being
+/// bounded (the first folder whatever its size: its album's preparation holds the same listing
+/// moments later). An album's preparation takes its folder's listing, waits for it while it is being
 /// listed, or, if the prefetch has not got to it, claims it and lists the folder itself.
 final class FolderPrefetch: @unchecked Sendable {
     private enum State {
