@@ -299,7 +299,7 @@ extension ExportRun {
                            keepPaths: Bool, alongside folder: FileSystem.FolderReader? = nil) -> ([FileCandidate], [String: TargetEntry]) {
         let n = assets.count
         let m = folder?.names.count ?? 0
-        let lanes = n + m >= 512 ? 2 : 1
+        let lanes = Lanes.count(for: n + m, from: 512)
         var entries = [TargetEntry?](repeating: nil, count: m)
         let candidates = assets.withUnsafeMutableBufferPointer { source in
             entries.withUnsafeMutableBufferPointer { entries in
@@ -307,13 +307,13 @@ extension ExportRun {
                     // Each lane moves and writes its own disjoint ranges.
                     nonisolated(unsafe) let (source, target, entries) = (source, target, entries)
                     @Sendable func fill(_ lane: Int) {
-                        for i in (n * lane / lanes)..<(n * (lane + 1) / lanes) {
+                        for i in Lanes.share(lane, of: lanes, n) {
                             (target.baseAddress! + i).initialize(to: candidate(
                                 for: (source.baseAddress! + i).move(), mapper: mapper, sources: sources, keepPath: keepPaths))
                         }
-                        for i in (m * lane / lanes)..<(m * (lane + 1) / lanes) { entries[i] = folder?.entry(i) }
+                        for i in Lanes.share(lane, of: lanes, m) { entries[i] = folder?.entry(i) }
                     }
-                    if lanes == 1 { fill(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: fill) }
+                    Lanes.run(lanes, fill)
                     count = n
                 }
                 source.baseAddress?.initialize(repeating: CatalogAsset.placeholder, count: n)   // moved out: own nothing

@@ -51,10 +51,10 @@ extension ExportRun {
         // 100k photos left their albums: 40 ms at the run's end) are spread over two threads.
         let removed: [Removed] = try await BlockingIO.run {
             let n = candidateList.count
-            let lanes = n >= 64 ? 2 : 1
+            let lanes = Lanes.count(for: n, from: 64)
             let results = Mutex<[Removed]>([])
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                let mine = candidateList[(n * lane / lanes)..<(n * (lane + 1) / lanes)].compactMap(remove)
+            Lanes.run(lanes) { lane in
+                let mine = candidateList[Lanes.share(lane, of: lanes, n)].compactMap(remove)
                 results.withLock { $0 += mine }
             }
             return results.withLock { $0 }

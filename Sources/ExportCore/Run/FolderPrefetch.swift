@@ -87,26 +87,11 @@ final class FolderPrefetch: @unchecked Sendable {
             let path = folders[i].path
             condition.unlock()
 
-            let listing = Self.list(path)
+            let listing = try? FileSystem.list(path)
             condition.lock()
             folders[i].state = .listed(listing)
             condition.broadcast()
             condition.unlock()
         }
-    }
-
-    /// A folder's entries, the lstat calls over two threads.
-    static func list(_ path: String) -> [String: TargetEntry]? {
-        guard let reader = try? FileSystem.FolderReader(path) else { return nil }
-        let n = reader.names.count
-        let lanes = n >= 512 ? 2 : 1
-        var entries = [TargetEntry?](repeating: nil, count: n)
-        entries.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let buffer = buffer   // each lane writes its own range
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                for i in (n * lane / lanes)..<(n * (lane + 1) / lanes) { buffer[i] = reader.entry(i) }
-            }
-        }
-        return FileSystem.FolderReader.listing(entries)
     }
 }

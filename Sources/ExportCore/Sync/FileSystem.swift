@@ -73,9 +73,19 @@ public enum FileSystem {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// Entries of a directory with lstat data, "." and ".." excluded. Missing directory → empty.
+    /// A large folder is stat'ed over two threads.
     public static func list(_ directory: String) throws(SystemError) -> [String: TargetEntry] {
         let reader = try FolderReader(directory)
-        return FolderReader.listing(reader.names.indices.map(reader.entry))
+        let n = reader.names.count
+        let lanes = Lanes.count(for: n, from: 512)
+        var entries = [TargetEntry?](repeating: nil, count: n)
+        entries.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer   // each lane writes its own range
+            Lanes.run(lanes) { lane in
+                for i in Lanes.share(lane, of: lanes, n) { buffer[i] = reader.entry(i) }
+            }
+        }
+        return FolderReader.listing(entries)
     }
 
     /// A folder's entries in two steps: its names (one pass of readdir), then each name's lstat,
