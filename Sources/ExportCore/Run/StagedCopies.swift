@@ -5,10 +5,10 @@ import Synchronization
 /// Copies written under their temp names whose data is not flushed yet. They get their final
 /// names in batches, after one filesystem sync for the whole batch: one sync per 64 files, 256 MB
 /// or second (or 25 ms while no batch is being synced) instead of one per file (most of a
-/// small-file export's time), and across albums, so
-/// a run that changes a few files in many albums does not pay a sync per album. A batch is synced
-/// and renamed in the background while the next one is written, so the disk and the copying work
-/// side by side. Progress counts a file once it has its final name. Used from the run's own task.
+/// small-file export's time), and across albums, so a run that changes a few files in many albums
+/// does not pay a sync per album. A batch is synced and renamed in the background while the next
+/// one is written, so the disk and the copying work side by side. Progress counts a file once it
+/// has its final name. Used from the run's own task.
 final class StagedCopies {
     struct Entry: Sendable {
         var target: CopyTarget
