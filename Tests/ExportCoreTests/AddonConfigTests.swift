@@ -1,6 +1,7 @@
 import ExportCore
 import Foundation
 import Testing
+import TestSupport
 
 /// The Home Assistant add-on folder (`addon/`) and `repository.yaml`, checked the way the Supervisor
 /// reads them, against the community linter's rules (frenck/action-addon-linter: its JSON schema for
@@ -297,7 +298,9 @@ struct AddonConfigTests {
     @Test("sample user values pass the schema exactly when the agent accepts them")
     func schemaAgreesWithAgent() throws {
         let schema = Dictionary(try Self.schema(), uniquingKeysWith: { a, _ in a })
-        let base = try Self.userOptions()
+        let parent = try Shell.makeTempDirectory("addon-config")
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let base = try Self.userOptions(exportParent: parent)
         func agentProblems(_ key: String, _ value: ConfigValue) throws -> [String] {
             var options = base
             options.removeAll { $0.0 == key }
@@ -379,7 +382,9 @@ struct AddonConfigTests {
 
     @Test("the options validate through the agent's ConfigLoader, agreeing with its defaults")
     func loaderAcceptsOptions() throws {
-        let options = try Self.userOptions()
+        let parent = try Shell.makeTempDirectory("addon-config")
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let options = try Self.userOptions(exportParent: parent)
         let loaded = try ConfigLoader.validate(try Self.asOptionsJSON(options), source: "options.json")
         #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
 
@@ -510,10 +515,9 @@ struct AddonConfigTests {
     // MARK: Helpers
 
     /// Options as a user would submit them: mandatory (null) ones filled in, and export_dir's parent
-    /// replaced by a folder that exists on this machine (the loader checks it).
-    static func userOptions() throws -> [(String, ConfigValue)] {
-        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("addon-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+    /// replaced by `exportParent`, a folder that exists on this machine (the loader checks it).
+    static func userOptions(exportParent: String) throws -> [(String, ConfigValue)] {
+        let parent = URL(fileURLWithPath: exportParent)
         let filled: [String: ConfigValue] = ["db_host": .string("192.168.1.10"), "db_pass": .string("0123")]
         return try options().map { key, value in
             if value == .null { return (key, filled[key] ?? .string("set-by-user")) }
