@@ -30,9 +30,11 @@ struct RunCommand: AsyncParsableCommand {
         let sinkTask = Task { await sink.run(tracker) }
         let barTask = Task { await TerminalProgressBar().run(tracker) }
         let result = await ExportRun(config: config, dryRun: dryRun, tracker: tracker, control: control, logger: logger).run()
+        // The sink may be waiting out its interval (up to 20 ms more): cancelled, it stops at once,
+        // and the final document is written here.
         barTask.cancel()
+        sinkTask.cancel()
         await barTask.value
-        tracker.finishSignals()
         await sinkTask.value
         sink.write(result.snapshot)
 

@@ -17,7 +17,12 @@ struct CommandLineTests {
             #expect(status == 0, "\(output)")
             #expect(output.contains("complete: copied 7"))
             #expect(!output.contains(ExportSandbox.readerPassword))
-            #expect(FileManager.default.fileExists(atPath: sandbox.exportDir + "/progress.json"))
+            // The last document is the finished run's, written by `run` after its sink stopped.
+            let data = try Data(contentsOf: URL(fileURLWithPath: sandbox.exportDir + "/progress.json"))
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(json["status"] as? String == "complete")
+            #expect(json["running"] as? Bool == false)
+            #expect(json["copied"] as? Int == 7)
         }
     }
 

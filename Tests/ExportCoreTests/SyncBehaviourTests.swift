@@ -266,6 +266,31 @@ struct SyncBehaviourTests {
         }
     }
 
+    @Test("a progress sink waiting out its interval stops at once when cancelled, writing nothing more")
+    func sinkStopsWhenCancelled() async throws {
+        let dir = try Shell.makeTempDirectory("progress-sink")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tracker = ProgressTracker()
+        let sink = ProgressFileSink(exportDir: dir, interval: .seconds(30), logger: .init(label: "t"))
+        let task = Task { await sink.run(tracker) }
+        let path = dir + "/progress.json"
+        // The milestone is written at once; the tick after it waits out the 30 s interval.
+        for _ in 0..<500 where !FileManager.default.fileExists(atPath: path) {
+            tracker.emit(.started(runID: "r", dryRun: false, at: Date()))
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(FileManager.default.fileExists(atPath: path))
+        tracker.emit(.albumStarted(albumID: "a"))
+        try await Task.sleep(for: .milliseconds(100))
+        try FileManager.default.removeItem(atPath: path)
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        await task.value
+        #expect(ContinuousClock.now - cancelled < .seconds(10))
+        // The owner writes the last document itself (as `run` does), so the sink does not.
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
     @Test("copies run in lanes the albums share: the next album's copies start while one's last is still writing")
     func copyLanesSpanAlbums() async throws {
         try await withSandbox(.d, Self.lanes(albums: 3, files: 1)) { sandbox in

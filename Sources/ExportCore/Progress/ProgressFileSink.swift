@@ -14,7 +14,8 @@ public struct ProgressFileSink: Sendable {
         self.logger = logger
     }
 
-    /// Follows the tracker until the signal stream ends or the task is cancelled.
+    /// Follows the tracker until the signal stream ends or the task is cancelled. Cancelled, it
+    /// returns at once without another write: the owner writes the last document itself.
     public func run(_ tracker: ProgressTracker) async {
         let clock = ContinuousClock()
         var lastWrite = clock.now - interval
@@ -30,6 +31,7 @@ public struct ProgressFileSink: Sendable {
                     try? await Task.sleep(for: min(left, .milliseconds(20)))
                 }
             }
+            if Task.isCancelled { return }
             write(tracker.snapshot())
             lastWrite = clock.now
         }
