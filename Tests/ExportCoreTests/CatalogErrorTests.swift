@@ -17,6 +17,30 @@ struct CatalogErrorTests {
         }
     }
 
+    @Test("wrong password on a re-run: the export is read ahead, but not a byte of it changes")
+    func wrongPasswordOnReRun() async throws {
+        try await withSandbox(.d, StandardLibrary().fixture) { sandbox in
+            #expect(await sandbox.run().status == .complete)
+            func state() throws -> [String: String] {
+                var files: [String: String] = [:]
+                let enumerator = FileManager.default.enumerator(atPath: sandbox.exportDir)
+                while let path = enumerator?.nextObject() as? String {
+                    let full = sandbox.exportDir + "/" + path
+                    let attributes = try FileManager.default.attributesOfItem(atPath: full)
+                    let content = (try? Data(contentsOf: URL(fileURLWithPath: full)))?.base64EncodedString() ?? "folder"
+                    files[path] = "\(attributes[.modificationDate] ?? "") \(content)"
+                }
+                return files
+            }
+            let before = try state()
+            #expect(before.keys.contains { $0.hasPrefix(".immich-export/") })
+            let result = await sandbox.run { $0.database.password = "wrong-password-123" }
+            #expect(result.status == .failed)
+            #expect(result.error?.contains("db_user / db_pass") == true)
+            #expect(try state() == before)
+        }
+    }
+
     @Test("missing database")
     func missingDatabase() async throws {
         try await withSandbox(.c, StandardLibrary().fixture) { sandbox in

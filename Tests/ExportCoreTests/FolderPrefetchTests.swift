@@ -1,6 +1,7 @@
 import Foundation
 @testable import ExportCore
 import Testing
+import TestSupport
 
 @Suite("Album folders listed ahead")
 struct FolderPrefetchTests {
@@ -38,6 +39,28 @@ struct FolderPrefetchTests {
         #expect(prefetch.take(albumID: "b-album", folderPath: root + "/Beach") == nil)   // and that claimed it
         #expect(prefetch.take(albumID: "c-album", folderPath: root + "/City") == nil)   // beyond the budget
         #expect(prefetch.take(albumID: "parked:a-album:Old", folderPath: root + "/Alps") == nil)
+    }
+
+    @Test("a packed listing unpacks to exactly what FileSystem.list reads: names, sizes, times, kinds")
+    func packedListing() throws {
+        let root = try Shell.makeTempDirectory("packed")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for (n, name) in ["a.jpg", "Ünïcødé 写真.heic", "with\ttab and a very long name that is not stored inline.mov", "x"].enumerated() {
+            try Data(repeating: 1, count: 7 * n).write(to: URL(fileURLWithPath: root + "/" + name))
+        }
+        try FileManager.default.createDirectory(atPath: root + "/sub folder", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: "a.jpg")
+        for n in 0..<600 { try Data().write(to: URL(fileURLWithPath: root + "/many-\(n)")) }   // two lanes
+
+        let listed = try FileSystem.list(root)
+        let unpacked = try FileSystem.listPacked(root).unpacked()
+        #expect(listed.count == 606)
+        #expect(unpacked == listed)
+        #expect(unpacked["sub folder"]?.isDirectory == true)
+        #expect(unpacked["link"].map { !$0.isRegularFile && !$0.isDirectory } == true)
+        #expect(unpacked["Ünïcødé 写真.heic"]?.size == 7)
+        #expect(try FileSystem.listPacked(root + "/missing").unpacked().isEmpty)
+        #expect(PackedListing([nil, TargetEntry(name: "kept", size: 1, mtime: 2, isRegularFile: true)]).count == 1)
     }
 
     @Test("a folder claimed before the prefetch got to it, or after a stop, is left to the album")

@@ -43,6 +43,10 @@ public struct ExportRun: Sendable {
         return RunResult(status: outcome.0, error: outcome.1, snapshot: snapshot)
     }
 
+    /// Entries of album folders listed ahead at most (packed, about 45 bytes each): at 100k
+    /// assets the database's first answer takes long enough to list about 60k.
+    static let prefetchBudget = 65_536
+
     static func describe(_ error: Error) -> String {
         String(describing: error)
     }
@@ -61,29 +65,42 @@ public struct ExportRun: Sendable {
                            metadata: ["assets_root": "\(config.assetsRoot)"])
         }
 
-        // Nothing touches export_dir before the database has answered.
-        let catalog = try await Catalog.open(
-            database: config.database, maxRetries: config.dbMaxRetries, userID: config.immichUserID,
-            selection: config.selection, checksums: config.verify, logger: logger)
+        // Nothing is written to export_dir before the database has answered, but reading is not
+        // touching: while it connects and answers, the manifest loads (100k lines block a thread
+        // for a while, so not one the queries' tasks need) and the album folders it knows are
+        // listed ahead (`FolderPrefetch`).
+        let store = ManifestStore(exportDir: exportDir)
+        let readAhead = Task {
+            try await BlockingIO.run { () -> (Manifest, FolderPrefetch) in
+                let manifest = try store.load()
+                let prefetch = FolderPrefetch(manifest: manifest, exportDir: exportDir, budget: Self.prefetchBudget)
+                prefetch.start()
+                return (manifest, prefetch)
+            }
+        }
+        let catalog: Catalog
+        do {
+            catalog = try await Catalog.open(
+                database: config.database, maxRetries: config.dbMaxRetries, userID: config.immichUserID,
+                selection: config.selection, checksums: config.verify, logger: logger)
+        } catch {
+            (try? await readAhead.value)?.1.stop()
+            throw error
+        }
         defer { Task { await catalog.close() } }
         tracker.emit(.schema(generation: catalog.schema.generation.rawValue, immichVersion: catalog.schema.immichVersion))
 
         tracker.emit(.phase(.scanning))
+        async let catalogAlbums = catalog.albums()
+        let assetBatches = catalog.assets()
+        let (loaded, prefetch) = try await readAhead.value
+        defer { prefetch.stop() }
+        var manifest = loaded
         if !dryRun {
             do { try FileSystem.makeDirectory(exportDir) } catch {
                 throw RunError.exportDirUnusable("\(error)")
             }
         }
-        let store = ManifestStore(exportDir: exportDir)
-        // The database answers (albums, then the first asset batch) while the manifest loads. The
-        // load blocks a thread for a while (100k lines), so not one the queries' tasks need.
-        async let catalogAlbums = catalog.albums()
-        let assetBatches = catalog.assets()
-        var manifest = try await BlockingIO.run { try store.load() }
-        // While the database still works on its answers, the album folders we know are listed.
-        let prefetch = FolderPrefetch(manifest: manifest, exportDir: exportDir, budget: 16_384)
-        prefetch.start()
-        defer { prefetch.stop() }
         let albums = AlbumFilter(include: config.selection.albumsInclude, exclude: config.selection.albumsExclude)
             .apply(try await catalogAlbums)
         let topLevel = (try? FileSystem.list(exportDir)) ?? [:]

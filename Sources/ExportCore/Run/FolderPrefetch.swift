@@ -7,14 +7,15 @@ import Foundation
 /// The folders are those the manifest knows, in the order their albums will come (by album id,
 /// as the asset stream is sorted), up to `budget` entries by the manifest's count, so memory stays
 /// bounded (the first folder whatever its size: its album's preparation holds the same listing
-/// moments later). An album's preparation takes its folder's listing, waits for it while it is being
+/// moments later). Listings wait packed (`PackedListing`, a quarter of the memory) and are
+/// unpacked by the preparation that takes them. An album's preparation takes its folder's listing, waits for it while it is being
 /// listed, or, if the prefetch has not got to it, claims it and lists the folder itself.
 final class FolderPrefetch: @unchecked Sendable {
     private enum State {
         case waiting
         case listing
         /// nil: the folder could not be listed; the preparation tries again and reports why.
-        case listed([String: TargetEntry]?)
+        case listed(PackedListing?)
         case claimed
     }
 
@@ -58,6 +59,10 @@ final class FolderPrefetch: @unchecked Sendable {
     /// The listing of `albumID`'s folder when it was listed as `folderPath` (the album may have
     /// another folder now), waiting while it is being listed; nil when the caller must list it.
     func take(albumID: String, folderPath: String) -> [String: TargetEntry]? {
+        claim(albumID: albumID, folderPath: folderPath)?.unpacked()   // outside the lock
+    }
+
+    private func claim(albumID: String, folderPath: String) -> PackedListing? {
         condition.lock()
         defer { condition.unlock() }
         guard let i = index[albumID] else { return nil }
@@ -87,7 +92,7 @@ final class FolderPrefetch: @unchecked Sendable {
             let path = folders[i].path
             condition.unlock()
 
-            let listing = try? FileSystem.list(path)
+            let listing = try? FileSystem.listPacked(path)
             condition.lock()
             folders[i].state = .listed(listing)
             condition.broadcast()

@@ -75,6 +75,16 @@ public enum FileSystem {
     /// Entries of a directory with lstat data, "." and ".." excluded. Missing directory → empty.
     /// A large folder is stat'ed over two threads.
     public static func list(_ directory: String) throws(SystemError) -> [String: TargetEntry] {
+        FolderReader.listing(try entries(directory))
+    }
+
+    /// `list`, held compactly (`PackedListing`) for later use.
+    static func listPacked(_ directory: String) throws(SystemError) -> PackedListing {
+        PackedListing(try entries(directory))
+    }
+
+    /// Each entry in readdir order; nil for one gone since.
+    private static func entries(_ directory: String) throws(SystemError) -> [TargetEntry?] {
         let reader = try FolderReader(directory)
         let n = reader.names.count
         let lanes = Lanes.count(for: n, from: 512)
@@ -85,7 +95,7 @@ public enum FileSystem {
                 for i in Lanes.share(lane, of: lanes, n) { buffer[i] = reader.entry(i) }
             }
         }
-        return FolderReader.listing(entries)
+        return entries
     }
 
     /// A folder's entries in two steps: its names (one pass of readdir), then each name's lstat,
