@@ -1,15 +1,16 @@
 import Foundation
 
-/// Album folders listed ahead, while the database works on its first answer. On a re-run that
-/// wait (20 ms at 10k assets, 100 ms and more at 100k) had nothing to do, and listing the
-/// folders with each entry's lstat is about half of a re-run's work.
+/// Album folders listed ahead, while the database connects and works on its first answer. On a
+/// re-run that wait (20 ms at 10k assets, 100 ms and more at 100k) had nothing to do, and listing
+/// the folders with each entry's lstat is about half of a re-run's work.
 ///
-/// The folders are those the manifest knows, in the order their albums will come (by album id,
-/// as the asset stream is sorted), up to `budget` entries by the manifest's count, so memory stays
+/// The folders are those the manifest knows, in the order their albums will come (by album id, as
+/// the asset stream is sorted), up to `budget` entries by the manifest's count, so memory stays
 /// bounded (the first folder whatever its size: its album's preparation holds the same listing
-/// moments later). Listings wait packed (`PackedListing`, a quarter of the memory) and are
-/// unpacked by the preparation that takes them. An album's preparation takes its folder's listing, waits for it while it is being
-/// listed, or, if the prefetch has not got to it, claims it and lists the folder itself.
+/// moments later). Listings wait packed (`PackedListing`, a quarter of the memory) and are unpacked
+/// by the preparation that takes them. An album's preparation takes its folder's listing, waits for
+/// it while it is being listed, or, if the prefetch has not got to it, claims it and lists the
+/// folder itself.
 final class FolderPrefetch: @unchecked Sendable {
     private enum State {
         case waiting
