@@ -28,7 +28,8 @@ enum CodePages {
         #if os(Linux)
         var total = 0
         var inExecutableFile = false
-        let read = forEachLine(of: "/proc/self/smaps") { text in
+        let read = FileSystem.forEachLine("/proc/self/smaps") { bytes in
+            let text = String(decoding: bytes, as: UTF8.self)
             if let mapping = Mapping(line: text) {
                 inExecutableFile = mapping.isExecutableFile
             } else if inExecutableFile, text.hasPrefix("Rss:") {
@@ -63,20 +64,11 @@ enum CodePages {
     }
 
     private static func forEachExecutableFileMapping(_ body: (UnsafeMutableRawPointer, Int) -> Void) {
-        _ = forEachLine(of: "/proc/self/maps") { text in
-            guard let mapping = Mapping(line: text), mapping.isExecutableFile, mapping.end > mapping.start,
+        _ = FileSystem.forEachLine("/proc/self/maps") { bytes in
+            guard let mapping = Mapping(line: String(decoding: bytes, as: UTF8.self)), mapping.isExecutableFile, mapping.end > mapping.start,
                   let start = UnsafeMutableRawPointer(bitPattern: mapping.start) else { return }
             body(start, Int(mapping.end - mapping.start))
         }
-    }
-
-    /// Each line of a /proc file; false when it cannot be opened.
-    private static func forEachLine(of path: String, _ body: (String) -> Void) -> Bool {
-        guard let file = fopen(path, "r") else { return false }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 4096)
-        while fgets(&line, Int32(line.count), file) != nil { body(String(cString: line)) }
-        return true
     }
     #endif
 }

@@ -98,6 +98,42 @@ public enum FileSystem {
         return entries
     }
 
+    /// Calls `body` with each non-empty line of the file (without its newline), reading in
+    /// chunks: memory stays at one chunk plus one line, whatever the file's size (a manifest of
+    /// 100k lines, /proc files). Returns false when the file does not exist or cannot be read.
+    static func forEachLine(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+        defer { buffer.deallocate() }
+        var carry: [UInt8] = []   // a line split across two reads
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            if n == 0 { break }
+            var start = 0
+            // memchr, not a byte loop: this runs over every byte of a 100k-line manifest.
+            while let hit = memchr(buffer.baseAddress! + start, 0x0A, n - start) {
+                let i = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(hit))
+                if carry.isEmpty {
+                    if i > start { try body(UnsafeRawBufferPointer(rebasing: buffer[start..<i])) }
+                } else {
+                    carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<i]))
+                    try carry.withUnsafeBytes { try body($0) }
+                    carry.removeAll(keepingCapacity: true)
+                }
+                start = i + 1
+            }
+            if start < n { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<n])) }
+        }
+        if !carry.isEmpty { try carry.withUnsafeBytes { try body($0) } }
+        return true
+    }
+
     /// A folder's entries in two steps: its names (one pass of readdir), then each name's lstat,
     /// which a caller can spread over threads (each is a lookup in the kernel). A missing folder
     /// has no names.

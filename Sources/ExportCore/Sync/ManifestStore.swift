@@ -43,49 +43,13 @@ public final class ManifestStore: @unchecked Sendable {
         return manifest
     }
 
-    /// Calls `body` with each non-empty line of the file (without its newline), reading in
-    /// chunks: memory stays at one chunk plus one line, whatever the manifest's size.
-    /// Returns false when the file does not exist or cannot be read.
-    private static func forEachLine(_ path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
-        defer { buffer.deallocate() }
-        var carry: [UInt8] = []   // a line split across two reads
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            if n == 0 { break }
-            var start = 0
-            // memchr, not a byte loop: this runs over every byte of a 100k-line manifest.
-            while let hit = memchr(buffer.baseAddress! + start, 0x0A, n - start) {
-                let i = buffer.baseAddress!.distance(to: UnsafeMutableRawPointer(hit))
-                if carry.isEmpty {
-                    if i > start { try body(UnsafeRawBufferPointer(rebasing: buffer[start..<i])) }
-                } else {
-                    carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<i]))
-                    try carry.withUnsafeBytes { try body($0) }
-                    carry.removeAll(keepingCapacity: true)
-                }
-                start = i + 1
-            }
-            if start < n { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<n])) }
-        }
-        if !carry.isEmpty { try carry.withUnsafeBytes { try body($0) } }
-        return true
-    }
-
     private func apply(_ source: String, to manifest: inout Manifest) throws {
         var lineNumber = 0
         var parser = LineParser()
         // A first, cheap pass sizes each album's columns: grown by doubling instead, they would
         // briefly need twice their final memory, the largest single step of a run's peak.
         if source == snapshotPath { parser.sizes = try Self.albumSizes(source) }
-        _ = try Self.forEachLine(source) { bytes in
+        _ = try FileSystem.forEachLine(source) { bytes in
             lineNumber += 1
             guard parser.apply(bytes, to: &manifest) else {
                 // A torn last line from a crash mid-append is expected; anything else is not.
@@ -104,7 +68,7 @@ public final class ManifestStore: @unchecked Sendable {
         var sizes: [[UInt8]: (rows: Int, nameBytes: Int)] = [:]
         var current: [UInt8] = []
         var rows = 0, nameBytes = 0
-        _ = try forEachLine(path) { line in
+        _ = try FileSystem.forEachLine(path) { line in
             guard line.count > 2, line[0] == UInt8(ascii: "+"), line[1] == UInt8(ascii: "\t"),
                   let albumEnd = line[2...].firstIndex(of: UInt8(ascii: "\t")),
                   let nameStart = line.lastIndex(of: UInt8(ascii: "\t")) else { return }
