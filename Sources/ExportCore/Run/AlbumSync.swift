@@ -28,7 +28,7 @@ extension ExportRun {
     /// only what no other album's sync changes: this album's own files and its folder's names.
     /// `assets` are in `CatalogAsset.exportOrder`.
     func prepareAlbum(_ job: AlbumJob, assets: consuming [CatalogAsset], manifest: Manifest, mapper: PathMapper,
-                      sources: FileSystem.Anchor?, prefetch: FolderPrefetch? = nil) -> Task<PreparedAlbum, Error> {
+                      sources: FileSystem.Anchor?, prefetch: FolderPrefetch) -> Task<PreparedAlbum, Error> {
         let folder = job.folder
         let albumID = job.albumID
         let listFrom = job.listFrom
@@ -47,7 +47,7 @@ extension ExportRun {
                 var p = PreparedAlbum()
                 var reader: FileSystem.FolderReader?
                 // Listed ahead while the database was busy, if the prefetch got to it.
-                let prefetched = listFrom == nil ? prefetch?.take(albumID: albumID, folderPath: folderPath) : nil
+                let prefetched = listFrom == nil ? prefetch.take(albumID: albumID, folderPath: folderPath) : nil
                 do throws(SystemError) {
                     // A template may nest folders ("{owner}/{album}"): create each level we need.
                     if !dryRun { p.createdFolders = try FileSystem.makeDirectories(folder, under: exportDir) }
