@@ -13,6 +13,7 @@ struct ImmichExport: AsyncParsableCommand {
 
     static func main() async {
         immich_export_tune_allocator()   // before any other thread allocates
+        FileSystem.reserveDescriptorTable()   // while this is the only thread: no RCU waits later
         await main(nil)
     }
 }

@@ -78,4 +78,38 @@ struct SourceAnchorTests {
         try FileManager.default.createSymbolicLink(atPath: root + "/upload/user-9/aa/bb/link.jpg", withDestinationPath: path)
         #expect(try anchor.stat(root + "/upload/user-9/aa/bb/link.jpg").isRegularFile)
     }
+
+    /// The descriptor table's size, from /proc/self/status ("FDSize:").
+    static func descriptorTableSize() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("FDSize:") }) else { return nil }
+        return Int(line.dropFirst("FDSize:".count).trimmingCharacters(in: .whitespaces))
+    }
+
+    @Test("the descriptor table is grown for the anchor's folders at once, and no descriptor is opened or closed")
+    func descriptorTableReserved() throws {
+        let top = min(FileSystem.Anchor.openFileLimit - 1, FileSystem.Anchor.defaultCapacity + 512)
+        try #require(top > 64)
+        func openAtOrAbove() throws -> Set<String> {
+            Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { (Int($0) ?? 0) >= top })
+        }
+        // Nothing else in the test process opens this many files: the table is still small.
+        try #require(try #require(Self.descriptorTableSize()) <= top)
+        try #require(try openAtOrAbove().isEmpty)
+
+        FileSystem.reserveDescriptorTable()
+        #expect(try #require(Self.descriptorTableSize()) > top)
+        #expect(try openAtOrAbove().isEmpty)
+
+        // Called again with a descriptor at the top of the range: that one stays open.
+        let null = open("/dev/null", O_RDONLY)
+        try #require(null >= 0)
+        defer { close(null) }
+        let held = fcntl(null, F_DUPFD, Int32(top))
+        try #require(held >= 0)
+        defer { close(held) }
+        FileSystem.reserveDescriptorTable()
+        #expect(fcntl(held, F_GETFD) != -1)
+        #expect(try openAtOrAbove() == [String(held)])
+    }
 }
