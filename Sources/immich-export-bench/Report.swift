@@ -137,7 +137,7 @@ struct Report {
         md += "Parameters: large-file library \(p.largeCount) × \(Self.bytes(p.largeSize)) (each asset in one album); "
         md += "small-file libraries \(p.smallCounts.map(String.init).joined(separator: ", ")) × \(Self.bytes(p.smallSize)) "
         md += "(every 5th asset in two albums); albums of 10–5000 assets; schema generation D for the exports, C and D for the catalog; "
-        md += "catalog rows \(p.catalogRows.map(String.init).joined(separator: ", ")); \(p.repetitions) repetitions; copy_concurrency \(p.concurrency). "
+        md += "catalog rows \(p.catalogRows.map(String.init).joined(separator: ", ")); \(p.repetitions) repetitions (re-runs \(p.rerunRepetitions)); copy_concurrency \(p.concurrency). "
         md += String(format: "Whole run %.0f s.\n\n", elapsed)
         md += "| measure | immich-export min / median | reference min / median | ratio (medians) | goal | met |\n"
         md += "|---|---|---|---|---|---|\n"

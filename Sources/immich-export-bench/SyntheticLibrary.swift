@@ -108,7 +108,7 @@ struct SyntheticLibrary {
 
                 """
         }
-        sql += "DROP TABLE bench_album;\nANALYZE;\n"
+        sql += "DROP TABLE bench_album;\n"
         return sql
     }
 
