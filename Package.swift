@@ -79,7 +79,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "ExportCoreTests", dependencies: ["ExportCore", "TestSupport", "Postgres", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "ExportCoreTests", dependencies: [
+            "ExportCore", "TestSupport", "Postgres", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
         .testTarget(name: "WebUITests", dependencies: ["WebUI", "Agent", "ExportCore", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ExportCore", "TestSupport", "MQTT"]),

@@ -84,8 +84,9 @@ public final class AgentService: Service, Sendable {
         let runner = self.runner
         let runnerEvents = runner.events()
 
+        // Its own task, so the last document can be written after the follower has stopped.
+        let following = Task { await sink.run(self.tracker) }
         await withDiscardingTaskGroup { group in
-            group.addTask { await sink.run(self.tracker) }
             group.addTask { await self.logCompletions(runnerEvents) }
             group.addTask {
                 guard let bridge = await self.makeBridge() else { return }
@@ -106,6 +107,8 @@ public final class AgentService: Service, Sendable {
             try? await gracefulShutdown()
             self.logger.notice("shutting down: cancelling any active run (no cleanup), going offline")
             await runner.shutdown()
+            following.cancel()
+            await following.value
             sink.write(self.tracker.snapshot())
             await bridgeBox.close()?.shutdown()
             self.tracker.finishSignals()

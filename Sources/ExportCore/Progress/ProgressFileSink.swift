@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Keeps `export_dir/progress.json` current: written atomically (temp + rename), at most about
 /// twice a second, and at once for milestones (start, phase change, end).
@@ -7,6 +8,13 @@ public struct ProgressFileSink: Sendable {
     public let path: String
     public let interval: Duration
     let logger: Logger
+    /// One write at a time: the follower (`run`) and the owner's last document share the temp
+    /// name, and two writers truncating and filling it at once would rename a mix of both.
+    private let writing = WriteGate()
+
+    private final class WriteGate: Sendable {
+        let lock = Mutex(())
+    }
 
     public init(exportDir: String, interval: Duration = .milliseconds(500), logger: Logger) {
         self.path = exportDir + "/progress.json"
@@ -44,7 +52,8 @@ public struct ProgressFileSink: Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         guard FileSystem.exists(directory) else { return }
         do {
-            try FileSystem.writeAtomically(snapshot.jsonData(), to: path)
+            let data = snapshot.jsonData()
+            try writing.lock.withLock { _ throws(SystemError) in try FileSystem.writeAtomically(data, to: path) }
         } catch {
             logger.warning("cannot write progress.json", metadata: ["error": "\(error)"])
         }
