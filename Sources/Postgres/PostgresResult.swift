@@ -37,6 +37,37 @@ public final class PostgresResult: @unchecked Sendable {
         return String(cString: value)
     }
 
+    /// A `uuid` column in binary format (16 bytes) as PostgreSQL writes it as text: lowercase,
+    /// 8-4-4-4-12. The server then sorts and sends 16 bytes instead of 36 characters it formats
+    /// per row. `previous` itself when equal. Any other column is read as `string(_:_:reusing:)`.
+    public func uuidString(_ row: Int, _ column: Int, reusing previous: String = "") -> String? {
+        if isNull(row, column) { return nil }
+        guard PQfformat(handle, Int32(column)) == 1, PQftype(handle, Int32(column)) == Self.uuidType,
+              PQgetlength(handle, Int32(row), Int32(column)) == 16,
+              let value = PQgetvalue(handle, Int32(row), Int32(column)) else { return string(row, column, reusing: previous) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            value.withMemoryRebound(to: UInt8.self, capacity: 16) { bytes in
+                var out = 0
+                for i in 0..<16 {
+                    if i == 4 || i == 6 || i == 8 || i == 10 { text[out] = UInt8(ascii: "-"); out += 1 }
+                    text[out] = Self.hexDigit(bytes[i] >> 4)
+                    text[out + 1] = Self.hexDigit(bytes[i] & 0x0F)
+                    out += 2
+                }
+            }
+            let formatted = UnsafeBufferPointer(text)
+            if previous.utf8.count == 36, previous.utf8.elementsEqual(formatted) { return previous }
+            return String(decoding: formatted, as: UTF8.self)
+        }
+    }
+
+    /// The `uuid` type's fixed oid (pg_type).
+    static let uuidType: Oid = 2950
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+
     /// An integer column: the binary form (int2/int4/int8, big-endian) or the text form, parsed
     /// without building an intermediate String.
     public func int64(_ row: Int, _ column: Int) -> Int64? {

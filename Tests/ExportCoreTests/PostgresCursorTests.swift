@@ -40,6 +40,40 @@ struct PostgresCursorTests {
         await cluster.dropDatabase(db)
     }
 
+    /// The catalog's ids come as raw uuids and are written as text by the client: exactly as
+    /// PostgreSQL writes them, or every record kept under a text id would stop matching.
+    @Test("binary uuids read as PostgreSQL's own text; other columns and NULL as before")
+    func binaryUUIDs() async throws {
+        let cluster = try PostgresCluster.shared.get()
+        let db = try await cluster.createDatabase()
+        let conn = try await PostgresConnection.connect(cluster.adminConfiguration(database: db), logger: .init(label: "t"))
+        let sql = """
+            SELECT u, u::text, 'not-a-uuid'::text, NULL::uuid FROM (
+              SELECT gen_random_uuid() AS u FROM generate_series(1, 500)
+              UNION ALL SELECT '00000000-0000-0000-0000-000000000000'::uuid
+              UNION ALL SELECT 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid
+              UNION ALL SELECT '0123ABCD-89ef-4567-8Abc-DEF012345678'::uuid) s
+            """
+        var rows = 0
+        var previous = ""
+        for try await batch in conn.cursor(sql, batchSize: 64, binary: true) {
+            for row in 0..<batch.rowCount {
+                rows += 1
+                let text = try #require(batch.string(row, 1))
+                #expect(batch.uuidString(row, 0) == text)
+                // Reusing: equal to the value whether or not it repeats the one before.
+                #expect(batch.uuidString(row, 0, reusing: previous) == text)
+                #expect(batch.uuidString(row, 0, reusing: text) == text)
+                previous = text
+                #expect(batch.uuidString(row, 2) == "not-a-uuid")
+                #expect(batch.uuidString(row, 3) == nil)
+            }
+        }
+        #expect(rows == 503)
+        await conn.close()
+        await cluster.dropDatabase(db)
+    }
+
     /// Several batches are fetched ahead, each after the one before: none is lost, none swapped,
     /// and the session is usable again once the stream has ended.
     @Test("batches fetched ahead arrive complete and in order", arguments: [1, 4])

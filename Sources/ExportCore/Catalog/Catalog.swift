@@ -119,9 +119,9 @@ public final class Catalog: Sendable {
             batch.reserveCapacity(rows.rowCount)
             var album = ""
             for row in 0..<rows.rowCount {
-                album = rows.string(row, 0, reusing: album) ?? ""
+                album = rows.uuidString(row, 0, reusing: album) ?? ""
                 var asset = CatalogAsset(
-                    albumID: album, assetID: rows.string(row, 1) ?? "",
+                    albumID: album, assetID: rows.uuidString(row, 1) ?? "",
                     originalPath: rows.string(row, 2) ?? "", originalFileName: rows.string(row, 3) ?? "",
                     modifiedMicros: rows.unixMicros(row, 4), checksumHex: rows.string(row, 5))
                 asset.capturedMicros = rows.unixMicros(row, 6)

@@ -171,7 +171,9 @@ struct CatalogQueries: Sendable {
 
 
     /// Album×asset rows, grouped by album, for a binary cursor: times go out as raw timestamps
-    /// (formatting them as text or epoch numbers was a third of the server's time per row).
+    /// (formatting them as text or epoch numbers was a third of the server's time per row), and
+    /// ids as raw uuids (cast to text they were formatted per row and sorted at 37 bytes instead
+    /// of 16: 3 of 14.5 ms at 10k).
     /// Only the album order is asked of the server (its index gives it): sorting 100k wide rows
     /// by creation time as well kept the first row back for half a second. The export orders
     /// each album itself (`CatalogAsset.exportOrder`). Sizes come from the albums query; per
@@ -188,7 +190,7 @@ struct CatalogQueries: Sendable {
         let captured = capturedExpression.map { "(\($0))::timestamptz" } ?? "NULL::timestamptz"
         let live = liveColumns
         return #"""
-        SELECT al.id::text, a.id::text, a."originalPath", a."originalFileName", \#(time("fileModifiedAt")), \#(checksum),
+        SELECT al.id, a.id, a."originalPath", a."originalFileName", \#(time("fileModifiedAt")), \#(checksum),
                \#(captured), \#(live.select), \#(sidecarColumn), \#(time("fileCreatedAt"))
         \#(fromAlbumAssets)
         \#(live.join)
