@@ -84,8 +84,7 @@ public final class AgentService: Service, Sendable {
         let runner = self.runner
         let runnerEvents = runner.events()
 
-        // Its own task, so the last document can be written after the follower has stopped.
-        let following = Task { await sink.run(self.tracker) }
+        let following = sink.follow(self.tracker)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.logCompletions(runnerEvents) }
             group.addTask {
@@ -107,9 +106,7 @@ public final class AgentService: Service, Sendable {
             try? await gracefulShutdown()
             self.logger.notice("shutting down: cancelling any active run (no cleanup), going offline")
             await runner.shutdown()
-            following.cancel()
-            await following.value
-            sink.write(self.tracker.snapshot())
+            await following.finish(with: self.tracker.snapshot())
             await bridgeBox.close()?.shutdown()
             self.tracker.finishSignals()
             group.cancelAll()

@@ -27,16 +27,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         defer { signals.stop() }
 
-        let sinkTask = Task { await sink.run(tracker) }
+        let following = sink.follow(tracker)
         let barTask = Task { await TerminalProgressBar().run(tracker) }
         let result = await ExportRun(config: config, dryRun: dryRun, tracker: tracker, control: control, logger: logger).run()
-        // The sink may be waiting out its interval (up to 20 ms more): cancelled, it stops at once,
-        // and the final document is written here.
         barTask.cancel()
-        sinkTask.cancel()
         await barTask.value
-        await sinkTask.value
-        sink.write(result.snapshot)
+        await following.finish(with: result.snapshot)
 
         Summary.print(result.snapshot)
         if result.status == .failed { throw Exit.failed }

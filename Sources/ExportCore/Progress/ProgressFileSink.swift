@@ -22,6 +22,25 @@ public struct ProgressFileSink: Sendable {
         self.logger = logger
     }
 
+    /// Follows `tracker` in a task of its own; `Following.finish` ends it with the last document.
+    public func follow(_ tracker: ProgressTracker) -> Following {
+        Following(sink: self, task: Task { await run(tracker) })
+    }
+
+    /// A running follower. The last document is written only once the follower has stopped, so
+    /// an older one it was still writing cannot land after it.
+    public struct Following: Sendable {
+        let sink: ProgressFileSink
+        let task: Task<Void, Never>
+
+        /// Stops the follower (at once, even mid-interval) and writes `snapshot` after it.
+        public func finish(with snapshot: ProgressSnapshot) async {
+            task.cancel()
+            await task.value
+            sink.write(snapshot)
+        }
+    }
+
     /// Follows the tracker until the signal stream ends or the task is cancelled. Cancelled, it
     /// returns at once without another write: the owner writes the last document itself.
     public func run(_ tracker: ProgressTracker) async {
