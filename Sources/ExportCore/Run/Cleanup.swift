@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 extension ExportRun {
     /// Removes files whose asset left its album (or whose album is gone), then album folders this
@@ -48,16 +47,9 @@ extension ExportRun {
             return (c.albumID, c.assetID, c.folder)
         }
         // Each removal is a directory update in the kernel: many of them (a re-run after 1 % of
-        // 100k photos left their albums: 40 ms at the run's end) are spread over two threads.
+        // 100k photos left their albums: 40 ms at the run's end) are spread over lanes.
         let removed: [Removed] = try await BlockingIO.run {
-            let n = candidateList.count
-            let lanes = Lanes.count(for: n, from: 64)
-            let results = Mutex<[Removed]>([])
-            Lanes.run(lanes) { lane in
-                let mine = candidateList[Lanes.share(lane, of: lanes, n)].compactMap(remove)
-                results.withLock { $0 += mine }
-            }
-            return results.withLock { $0 }
+            Lanes.map(candidateList, lanes: dryRun ? 1 : Lanes.updateCount(for: candidateList.count), remove).compactMap { $0 }
         }
         guard !dryRun else { return }
 

@@ -103,7 +103,8 @@ extension ExportRun {
             batch.forEach { FileCopier.discard($0.copy) }
             return batch.map { ($0, .failure(error)) }
         }
-        return batch.map { entry in
+        // The renames are directory updates (an update's frees the old file), spread over lanes.
+        return Lanes.map(batch, lanes: Lanes.updateCount(for: batch.count)) { entry in
             (entry, Result { () throws(SystemError) in
                 try FileCopier.publish(entry.copy) { size throws(SystemError) in
                     try store.recordFile(albumID: entry.target.albumID, assetID: entry.target.assetID,

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Blocking work spread over two threads when there is enough of it. What the export spreads is
-/// kernel work per item (a path lookup, a directory update), and two of those run side by side.
+/// Blocking work spread over threads when there is enough of it. What the export spreads is
+/// kernel work per item (a path lookup, a directory update), and those run side by side.
 enum Lanes {
     /// Two lanes from `minimum` items on, else one.
     static func count(for items: Int, from minimum: Int) -> Int { items >= minimum ? 2 : 1 }
@@ -15,4 +15,62 @@ enum Lanes {
     static func run(_ lanes: Int, _ body: @Sendable (Int) -> Void) {
         if lanes == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: body) }
     }
+
+    /// Lanes for directory updates (renames over old files, deletes): up to four from eight items
+    /// on, one per `minimum`. Such an update waits on the filesystem's locks and journal about as
+    /// long as it computes, so on two CPUs four lanes still gain (35 deletes: 8 ms in one lane,
+    /// 4–5 ms in four).
+    static func updateCount(for items: Int, from minimum: Int = 8) -> Int {
+        items >= 2 * minimum ? min(4, items / minimum) : 1
+    }
+
+    /// `transform` of every item, in order, computed in `lanes` lanes on threads of their own
+    /// (`run`'s pool stops at one thread per CPU, and these lanes mostly wait). The calling
+    /// thread takes the first lane.
+    static func map<Item, Result>(_ items: [Item], lanes: Int, _ transform: @Sendable (Item) -> Result) -> [Result] {
+        guard lanes > 1 else { return items.map(transform) }
+        return [Result](unsafeUninitializedCapacity: items.count) { target, count in
+            nonisolated(unsafe) let target = target   // each lane writes its own range
+            nonisolated(unsafe) let items = items
+            withoutActuallyEscaping(transform) { transform in
+                @Sendable func fill(_ lane: Int) {
+                    for i in share(lane, of: lanes, items.count) { (target.baseAddress! + i).initialize(to: transform(items[i])) }
+                }
+                // Joined threads: when a lane's thread has exited, nothing holds `transform` any more.
+                let threads = (1..<lanes).map { lane in LaneThread.start { fill(lane) } }
+                fill(0)
+                for thread in threads { thread.join() }
+            }
+            count = items.count
+        }
+    }
 }
+
+/// A thread running one closure, joined by its starter. (Foundation's `Thread` has no join; a
+/// lane that cannot get a thread runs on the starter's at `join`.)
+private struct LaneThread {
+    private final class Job {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    private var thread: pthread_t?
+    private var inline: (() -> Void)?
+
+    static func start(_ body: @escaping () -> Void) -> LaneThread {
+        let job = Unmanaged.passRetained(Job(body))
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { raw in
+            Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, job.toOpaque())
+        if started == 0 { return LaneThread(thread: thread) }
+        job.release()
+        return LaneThread(inline: body)
+    }
+
+    func join() {
+        if let thread { pthread_join(thread, nil) } else { inline?() }
+    }
+}
+
