@@ -162,14 +162,13 @@ public enum FilePlanner {
                 return built
             }
         }
-        var lazyListingByKey: [String: TargetEntry]?
-        var listingByKey: [String: TargetEntry] {
+        var lazyListingNames: CollisionIndex?
+        var listingNames: CollisionIndex {
             get {
-                if let built = lazyListingByKey { return built }
-                var built: [String: TargetEntry] = [:]
-                built.reserveCapacity(input.listing.count)
-                for entry in input.listing.values { built[NameSanitizer.collisionKey(entry.name)] = entry }
-                lazyListingByKey = built
+                if let built = lazyListingNames { return built }
+                var built = CollisionIndex(minimumCapacity: input.listing.count)
+                for name in input.listing.keys { built.insert(name) }
+                lazyListingNames = built
                 return built
             }
         }
@@ -184,8 +183,8 @@ public enum FilePlanner {
             }
         }
 
-        var claimed: Set<String> = input.alreadyClaimed
-        claimed.reserveCapacity(input.alreadyClaimed.count + input.candidates.count)
+        var claimed = CollisionIndex(minimumCapacity: input.alreadyClaimed.count + input.candidates.count)
+        for key in input.alreadyClaimed { claimed.insert(key) }
         var nextSuffix: [String: Int] = [:]   // resume the +N search per name: linear for many duplicates
         var result = [Decision?](repeating: nil, count: input.candidates.count)
 
@@ -195,7 +194,7 @@ public enum FilePlanner {
             for i in candidates.indices {
                 let c = candidates.baseAddress! + i
                 guard let previous = input.owned[packed: c.pointee.asset.ownedKey],
-                      claimed.insert(NameSanitizer.collisionKey(previous.name)).inserted   // else: the same asset twice in one album
+                      claimed.insert(previous.name)   // else: the same asset twice in one album
                 else { continue }
                 result[i] = Decision(name: previous.name, action: decideOwned(c, onDisk: input.listing[previous.name], input))
             }
@@ -214,18 +213,17 @@ public enum FilePlanner {
             defer { nextSuffix[preferredKey] = n }
             while true {
                 let name = NameSanitizer.numbered(preferred, n, isFile: true)
-                let key = NameSanitizer.collisionKey(name)
                 n += 1
-                if claimed.contains(key) { continue }
-                guard let existing = listingByKey[key] else {
-                    claimed.insert(key)
+                if claimed.contains(name) { continue }
+                guard let existing = listingNames.member(matching: name).flatMap({ input.listing[$0] }) else {
+                    claimed.insert(name)
                     result[i] = Decision(name: name, action: .copy)
                     break
                 }
-                if let owner = ownedInFolder[key] {
+                if let owner = ownedInFolder[NameSanitizer.collisionKey(name)] {
                     // Ours, but its asset left this album: reuse the file for this one.
                     if owner.albumID == input.albumID && !currentAssets.contains(owner.assetID) && existing.name == name {
-                        claimed.insert(key)
+                        claimed.insert(name)
                         let same = input.isCurrent(existing, for: c)
                         result[i] = Decision(name: name, action: same ? .skip : .update, replacesAssetID: owner.assetID)
                         break
@@ -233,7 +231,7 @@ public enum FilePlanner {
                     continue
                 }
                 if existing.name == name && input.isCurrent(existing, for: c) {
-                    claimed.insert(key)
+                    claimed.insert(name)
                     result[i] = Decision(name: name, action: .adopt)
                     break
                 }
