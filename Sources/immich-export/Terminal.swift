@@ -52,11 +52,11 @@ struct TerminalLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-             source: String, file: String, function: String, line: UInt) {
-        let merged = metadata.merging(explicit ?? [:]) { _, new in new }
+    func log(event: LogEvent) {
+        var merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        if let error = event.error, merged["error"] == nil { merged["error"] = "\(error)" }
         let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = "\(Timestamp.iso8601(Date())) \(level): \(message)" + (fields.isEmpty ? "" : " " + fields)
+        let text = "\(Timestamp.iso8601(Date())) \(event.level): \(event.message)" + (fields.isEmpty ? "" : " " + fields)
         TerminalLine.shared.print(text, toError: true)
     }
 }

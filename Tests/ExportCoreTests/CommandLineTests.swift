@@ -16,6 +16,8 @@ struct CommandLineTests {
             let (status, output) = try runCLI(["run", "--config", path])
             #expect(status == 0, "\(output)")
             #expect(output.contains("complete: copied 7"))
+            // Log lines: time, level, message, then the metadata as key=value.
+            #expect(output.contains(" info: export started export_dir=\(sandbox.exportDir)"), "\(output)")
             #expect(!output.contains(ExportSandbox.readerPassword))
             // The last document is the finished run's, written by `run` after its sink stopped.
             let data = try Data(contentsOf: URL(fileURLWithPath: sandbox.exportDir + "/progress.json"))
