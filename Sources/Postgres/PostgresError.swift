@@ -4,6 +4,7 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
         case authentication      // wrong password, unknown role, pg_hba rejects us
         case databaseMissing     // the server is there, the database is not
         case unreachable         // refused, timed out, unknown host
+        case connectionLimit     // the server, database or role has no session left for us
         case tls                 // sslmode demands something the server does not offer
         case other
     }
@@ -21,6 +22,7 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
             case .authentication: hint = "check db_user / db_pass (and that this role may log in)"
             case .databaseMissing: hint = "check db_name: Immich's database is usually called \"immich\""
             case .unreachable: hint = "check db_host / db_port and that Immich's Postgres port is published to this machine"
+            case .connectionLimit: hint = "PostgreSQL allows no more sessions (max_connections, or a connection limit on the database or role); stop other clients or raise the limit"
             case .tls: hint = "check db_sslmode against the server's TLS setup"
             case .other: hint = "see the server's message"
             }
@@ -36,7 +38,7 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var isRetryable: Bool {
         switch self {
-        case .connectFailed(.unreachable, _, _), .connectionLost: return true
+        case .connectFailed(.unreachable, _, _), .connectFailed(.connectionLimit, _, _), .connectionLost: return true
         default: return false
         }
     }
@@ -50,6 +52,12 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
         }
         if m.contains("database") && m.contains("does not exist") { return .databaseMissing }
         if m.contains("ssl") || m.contains("certificate") { return .tls }
+        // "too many connections for database/role", "sorry, too many clients already",
+        // "remaining connection slots are reserved": checked before `unreachable`, whose
+        // "connection to server" every libpq message starts with.
+        if m.contains("too many connections") || m.contains("too many clients") || m.contains("connection slots are reserved") {
+            return .connectionLimit
+        }
         if m.contains("connection refused") || m.contains("could not connect") || m.contains("timeout expired")
             || m.contains("could not translate host name") || m.contains("no route to host")
             || m.contains("network is unreachable") || m.contains("no such file or directory")

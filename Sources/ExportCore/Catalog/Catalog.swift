@@ -32,9 +32,11 @@ public final class Catalog: Sendable {
     ) async throws -> Catalog {
         // The second session is opened alongside the first (each costs a server process and a
         // password exchange). When the first needed retries it is tried once more afterwards;
-        // when the server allows one session only and the second got it, that one is used.
+        // when the server allows one session only and the second got it, that one is used, and
+        // when it refused both, one is asked for again, alone.
         async let early = try? PostgresConnection.connect(database, logger: logger)
         var attempt = 0
+        var askedAlone = false
         var connection: PostgresConnection
         var rowsConnection: PostgresConnection?
         while true {
@@ -42,16 +44,23 @@ public final class Catalog: Sendable {
                 connection = try await PostgresConnection.connect(database, logger: logger)
                 rowsConnection = await early
                 break
-            } catch let error as PostgresError where error.isRetryable && attempt < maxRetries {
+            } catch let error as PostgresError {
+                if attempt == 0, !askedAlone, let spare = await early {
+                    connection = spare
+                    break
+                }
+                // A server that allows one session can refuse both when they ask at once (each
+                // counts the other while starting): ask once more, alone, before any retry.
+                if attempt == 0, !askedAlone, case .connectFailed(.connectionLimit, _, _) = error {
+                    askedAlone = true
+                    continue
+                }
+                guard error.isRetryable && attempt < maxRetries else { throw error }
                 attempt += 1
                 logger.warning("database not reachable, retrying", metadata: [
                     "attempt": "\(attempt)/\(maxRetries)", "error": "\(error)",
                 ])
                 try await Task.sleep(for: retryDelay(attempt))
-            } catch {
-                guard attempt == 0, let spare = await early else { throw error }
-                connection = spare
-                break
             }
         }
         do {
