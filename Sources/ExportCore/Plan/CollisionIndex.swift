@@ -47,7 +47,7 @@ struct CollisionIndex {
         if utf8.contains(where: { $0 >= 0x80 }) { utf8 = NameSanitizer.collisionKey(name).utf8 }
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in utf8 {
-            h = (h ^ UInt64(byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte)) &* 0x100_0000_01b3
+            h = (h ^ UInt64(NameSanitizer.foldASCII(byte))) &* 0x100_0000_01b3
         }
         return Int(truncatingIfNeeded: h)
     }
@@ -60,7 +60,7 @@ struct CollisionIndex {
             switch (ia.next(), ib.next()) {
             case (nil, nil): return true
             case let (x?, y?) where x < 0x80 && y < 0x80:
-                if x != y && fold(x) != fold(y) { return false }
+                if x != y && NameSanitizer.foldASCII(x) != NameSanitizer.foldASCII(y) { return false }
             case let (x, y) where (x ?? 0) < 0x80 && (y ?? 0) < 0x80:
                 return false   // one ended, the other has an ASCII byte left
             default:
@@ -68,6 +68,4 @@ struct CollisionIndex {
             }
         }
     }
-
-    private static func fold(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte }
 }

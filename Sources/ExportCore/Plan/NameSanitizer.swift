@@ -43,18 +43,22 @@ public enum NameSanitizer {
         var hasUpper = false
         for byte in name.utf8 {
             if byte >= 0x80 { return name.precomposedStringWithCanonicalMapping.lowercased() }
-            if byte >= 0x41 && byte <= 0x5A { hasUpper = true }
+            if foldASCII(byte) != byte { hasUpper = true }
         }
         guard hasUpper else { return name }
         return String(unsafeUninitializedCapacity: name.utf8.count) { out in
             var i = 0
             for byte in name.utf8 {
-                out[i] = byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte
+                out[i] = foldASCII(byte)
                 i += 1
             }
             return i
         }
     }
+
+    /// An ASCII name's key, byte by byte: upper-case letters lowered, every other byte kept.
+    /// (`CollisionIndex` hashes and compares with it, so it agrees with `collisionKey`.)
+    static func foldASCII(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 32 : byte }
 
     // MARK: - Steps
 
