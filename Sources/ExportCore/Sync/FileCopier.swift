@@ -75,7 +75,11 @@ public enum FileCopier {
         var closed = false
         do throws(SystemError) {
             if let code = WriteFaults.check(finalPath) { throw SystemError("write", finalPath, code: code) }
-            try transfer(from: input, to: output, size: size, source: source, target: finalPath, shouldStop: shouldStop)
+            if writesDirectly(size: size, sourceDevice: UInt64(st.st_dev), output: output) {
+                try transferDirect(from: input, to: output, source: source, target: finalPath, shouldStop: shouldStop)
+            } else {
+                try transfer(from: input, to: output, size: size, source: source, target: finalPath, shouldStop: shouldStop)
+            }
             if flushNow { guard fsync(output) == 0 else { throw SystemError("sync", finalPath) } }
             var times = FileSystem.times(mtime)
             guard futimens(output, &times) == 0 else { throw SystemError("set time", finalPath) }
@@ -150,9 +154,10 @@ public enum FileCopier {
             if remaining == 0 { return }
         }
         // Portable path: whatever copy_file_range did not do, a buffered loop finishes.
-        let bufferSize = 1 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 4096)
-        defer { buffer.deallocate() }
+        // Also the path across filesystems, where copy_file_range says EXDEV: a pooled buffer.
+        let bufferSize = BufferPool.shared.size
+        let buffer = BufferPool.shared.take()
+        defer { BufferPool.shared.give(buffer) }
         var sinceCheck = 0
         while true {
             sinceCheck += 1
