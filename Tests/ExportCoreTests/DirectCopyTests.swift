@@ -131,3 +131,20 @@ extension DirectCopyTests {
         #expect(!FileCopier.writesDirectly(size: 1 << 30, sourceDevice: .max, output: memory))
     }
 }
+
+extension DirectCopyTests {
+    @Test("copy buffers are reused, kept up to the pool's limit, and freed by a drain")
+    func bufferPool() {
+        let pool = BufferPool(size: 8192, alignment: 4096, keep: 2)
+        let first = pool.take()
+        #expect(Int(bitPattern: first) % 4096 == 0)
+        pool.give(first)
+        #expect(pool.take() == first, "a returned buffer is handed out again")
+        let second = pool.take(), third = pool.take()
+        #expect(Set([first, second, third]).count == 3, "buffers in use are never shared")
+        pool.give(first); pool.give(second); pool.give(third)
+        #expect(pool.keptCount == 2)
+        pool.drain()
+        #expect(pool.keptCount == 0)
+    }
+}

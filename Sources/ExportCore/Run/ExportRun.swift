@@ -34,6 +34,7 @@ public struct ExportRun: Sendable {
             logger.error("run failed", metadata: ["error": "\(message)"])
             outcome = (.failed, message)
         }
+        BufferPool.shared.drain()
         tracker.emit(.finished(status: outcome.0, error: outcome.1, at: Date()))
         let snapshot = tracker.snapshot()
         logger.info("run finished", metadata: [

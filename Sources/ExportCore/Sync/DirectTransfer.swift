@@ -141,8 +141,8 @@ extension FileCopier {
 
 /// Aligned copy buffers, reused: the allocator maps every block this large afresh (the mmap
 /// threshold is pinned at 128 KiB, see CGlibcMalloc), so a buffer per copy cost a megabyte of
-/// page faults and zeroing per file, which made a 10k-file export CPU-bound. Holds at most one
-/// buffer per copy lane that ran at once.
+/// page faults and zeroing per file. Holds at most one buffer per copy that ran at once, and
+/// none after a run.
 final class BufferPool: Sendable {
     static let shared = BufferPool(size: 1 << 20, alignment: 4096, keep: 8)
 
@@ -172,4 +172,16 @@ final class BufferPool: Sendable {
         }
         if !kept { buffer.deallocate() }
     }
+
+    /// Frees the buffers kept: an agent waiting for its next run holds none.
+    func drain() {
+        let addresses = free.withLock { list in
+            defer { list = [] }
+            return list
+        }
+        for address in addresses { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+    }
+
+    /// Buffers kept for reuse.
+    var keptCount: Int { free.withLock { $0.count } }
 }
