@@ -47,18 +47,23 @@ struct DirectCopyTests {
     private static let edgeSizes = [0, 1, 4095, 4096, 4097, 3 * 4096 + 5, (1 << 20) - 1, 1 << 20, (1 << 20) + 1,
                                     (1 << 20) + 4096, 3 * (1 << 20) + 4097]
 
-    @Test("the direct writer copies every size around the block and buffer edges byte for byte", arguments: edgeSizes)
-    func directWriter(size: Int) throws {
+    @Test("the buffer copy, direct and buffered, copies every size around the block and buffer edges byte for byte",
+          arguments: edgeSizes)
+    func bufferCopy(size: Int) throws {
         let dir = try Shell.makeTempDirectory("direct-copy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let content = Self.randomBytes(size)
         try content.write(to: URL(fileURLWithPath: dir + "/source.bin"))
-        let input = open(dir + "/source.bin", O_RDONLY)
-        defer { close(input) }
-        let output = Self.directOutput(dir + "/copy.bin")
-        try FileCopier.transferDirect(from: input, to: output, source: "source.bin", target: "copy.bin", shouldStop: { false })
-        #expect(close(output) == 0)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/copy.bin")) == content)
+        for direct in [true, false] {
+            let input = open(dir + "/source.bin", O_RDONLY)
+            defer { close(input) }
+            let copy = dir + "/copy-\(direct).bin"
+            let output = direct ? Self.directOutput(copy) : open(copy, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            try FileCopier.transferThroughBuffer(from: input, to: output, direct: direct, source: "source.bin", target: copy,
+                                                 shouldStop: { false })
+            #expect(close(output) == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == content, "direct: \(direct)")
+        }
     }
 
     @Test("a copy of every size arrives byte for byte, stamped, under its final name only", arguments: edgeSizes)

@@ -74,14 +74,16 @@ extension FileCopier {
         #endif
     }
 
-    /// Reads `input` through the page cache and writes whole blocks of it directly; the last
-    /// partial block (and anything after a write the device refused as misaligned) is written
-    /// through the page cache, so any size works.
-    static func transferDirect(from input: Int32, to output: Int32, source: String, target: String,
-                               shouldStop: () -> Bool) throws(SystemError) {
+    /// Copies the rest of `input` to `output` through a pooled buffer, from both files' current
+    /// offsets. With `direct` (`output` switched by `writesDirectly`), whole blocks are written
+    /// directly; the last partial block, and anything after a write the device refused as
+    /// misaligned, is written through the page cache, so any size works. Without, it is the
+    /// portable copy where copy_file_range cannot (across filesystems it says EXDEV).
+    static func transferThroughBuffer(from input: Int32, to output: Int32, direct: Bool, source: String, target: String,
+                                      shouldStop: () -> Bool) throws(SystemError) {
         let buffer = BufferPool.shared.take()
         defer { BufferPool.shared.give(buffer) }
-        var direct = true
+        var direct = direct
         while true {
             if shouldStop() { throw SystemError("copy", target, code: ECANCELED) }
             let n = try readFull(input, into: buffer, count: directBufferSize, source: source)

@@ -76,7 +76,8 @@ public enum FileCopier {
         do throws(SystemError) {
             if let code = WriteFaults.check(finalPath) { throw SystemError("write", finalPath, code: code) }
             if writesDirectly(size: size, sourceDevice: UInt64(st.st_dev), output: output) {
-                try transferDirect(from: input, to: output, source: source, target: finalPath, shouldStop: shouldStop)
+                try transferThroughBuffer(from: input, to: output, direct: true, source: source, target: finalPath,
+                                          shouldStop: shouldStop)
             } else {
                 try transfer(from: input, to: output, size: size, source: source, target: finalPath, shouldStop: shouldStop)
             }
@@ -135,7 +136,7 @@ public enum FileCopier {
         }
     }
 
-    /// copy_file_range (in-kernel, reflinks on filesystems that can), then sendfile, then read/write.
+    /// copy_file_range (in-kernel, reflinks on filesystems that can), then read/write.
     private static func transfer(from input: Int32, to output: Int32, size: Int64, source: String, target: String,
                                  shouldStop: () -> Bool) throws(SystemError) {
         var remaining = size
@@ -154,30 +155,7 @@ public enum FileCopier {
             if remaining == 0 { return }
         }
         // Portable path: whatever copy_file_range did not do, a buffered loop finishes.
-        // Also the path across filesystems, where copy_file_range says EXDEV: a pooled buffer.
-        let bufferSize = BufferPool.shared.size
-        let buffer = BufferPool.shared.take()
-        defer { BufferPool.shared.give(buffer) }
-        var sinceCheck = 0
-        while true {
-            sinceCheck += 1
-            if sinceCheck % 32 == 0 && shouldStop() { throw SystemError("copy", target, code: ECANCELED) }
-            let n = read(input, buffer, bufferSize)
-            if n == 0 { return }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("read", source)
-            }
-            var written = 0
-            while written < n {
-                let w = write(output, buffer + written, n - written)
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError("write", target)
-                }
-                written += w
-            }
-        }
+        try transferThroughBuffer(from: input, to: output, direct: false, source: source, target: target, shouldStop: shouldStop)
     }
 
     /// `makeDurable` once per filesystem holding any of `folders` (normally one sync in all).
