@@ -33,6 +33,12 @@ struct BenchmarkSmokeTests {
         #expect(output.contains("catalog, gen C"))
         #expect(output.contains("catalog, gen D"))
         #expect(output.contains("hardlink mode"))
+        // The memory sampler read the children's status: their anonymous memory has no fallback.
+        let anonymous = output.split(separator: "\n").filter { $0.contains("of it anonymous") }.compactMap { line in
+            line.split(separator: "|").dropFirst().first.flatMap { Double($0.split(separator: " ").first ?? "") }
+        }
+        #expect(anonymous.count == 3)
+        #expect(anonymous.allSatisfy { $0 > 0.5 && $0 < 500 }, "anonymous MiB: \(anonymous)")
         let md = try String(contentsOfFile: report, encoding: .utf8)
         #expect(md.contains("kept text"))
         #expect(md.contains("<!-- bench:results:begin -->"))
