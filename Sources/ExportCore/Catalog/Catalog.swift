@@ -69,9 +69,7 @@ public final class Catalog: Sendable {
             }
             let schema = try await detectSchema(connection)
             if rowsConnection == nil { logger.debug("no second database session; albums and assets are read one after the other") }
-            // The asset cursor is always read to the end: plan it for all rows (hash joins and one
-            // sort), not for the first 10 % (the default, which picks per-row index lookups).
-            _ = try await (rowsConnection ?? connection).query("SET cursor_tuple_fraction = 1.0")
+            _ = try await (rowsConnection ?? connection).query(CatalogQueries.streamSessionSetup)
             logger.info("Immich schema detected", metadata: [
                 "generation": "\(schema.generation.rawValue)", "immich_version": "\(schema.immichVersion ?? "unknown")",
             ])
