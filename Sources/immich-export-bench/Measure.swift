@@ -59,7 +59,7 @@ enum Measure {
 /// the interval can be missed).
 ///
 /// Each sample is one `pread` of the status file, kept open, parsed in place: it runs beside every
-/// timed program, and read through Foundation (a String per read, split into lines) it took 13 %
+/// timed program, and read through Foundation (a String per read, split into lines) it took 5–13 %
 /// of a CPU, which on two CPUs was taken from whichever side of a comparison used both.
 final class MemorySampler: @unchecked Sendable {
     private let lock = NSLock()

@@ -62,8 +62,8 @@ struct CatalogQueries: Sendable {
     /// - That sort and its hash join get `streamWorkMemory`. At PostgreSQL's default of 4 MB the
     ///   sort of 100k rows went to temporary files (16 MB written and read back; on a Raspberry
     ///   Pi, its SD card) and the join in two batches: 153–196 ms of the server's time against
-    ///   135 ms in memory. A library much larger than that still spills, in fewer passes. A larger setting
-    ///   the server already has is kept.
+    ///   135 ms in memory. A library much larger than that still spills, in fewer passes. A
+    ///   larger setting the server already has is kept.
     static let streamSessionSetup = """
         SELECT set_config('cursor_tuple_fraction', '1.0', false),
                set_config('work_mem', CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('\(streamWorkMemory)')

@@ -52,7 +52,7 @@ public struct ExportRun: Sendable {
     /// goes alone): memory stays bounded by rows, not albums. Two ahead (at most 4096 rows) left a
     /// CPU idle about a tenth of a 100k re-run at album boundaries, while one album's preparation
     /// finished its last lane and the next had not started; four ahead made the 1 % change
-    /// re-run about 6 % faster on two CPUs, for 2 MiB more peak memory.
+    /// re-run 5–10 % faster on two CPUs, for about 2 MiB more peak memory.
     static let preparedAhead = (albums: 4, rows: 8192)
 
     static func describe(_ error: Error) -> String {
