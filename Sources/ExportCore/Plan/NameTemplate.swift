@@ -80,6 +80,6 @@ public struct NameTemplate: Sendable, Equatable {
         gmtime_r(&t, &tm)
         var buffer = [CChar](repeating: 0, count: 256)
         let n = Foundation.strftime(&buffer, buffer.count, format, &tm)
-        return n > 0 ? String(cString: buffer) : ""
+        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

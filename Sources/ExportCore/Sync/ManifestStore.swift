@@ -48,7 +48,7 @@ public final class ManifestStore: @unchecked Sendable {
         var parser = LineParser()
         // A first, cheap pass sizes each album's columns: grown by doubling instead, they would
         // briefly need twice their final memory, the largest single step of a run's peak.
-        if source == snapshotPath { parser.sizes = try Self.albumSizes(source) }
+        if source == snapshotPath { parser.sizes = Self.albumSizes(source) }
         _ = try FileSystem.forEachLine(source) { bytes in
             lineNumber += 1
             guard parser.apply(bytes, to: &manifest) else {
@@ -64,11 +64,11 @@ public final class ManifestStore: @unchecked Sendable {
     }
 
     /// Rows and name bytes of each album's "+" lines (album id bytes → sizes).
-    private static func albumSizes(_ path: String) throws -> [[UInt8]: (rows: Int, nameBytes: Int)] {
+    private static func albumSizes(_ path: String) -> [[UInt8]: (rows: Int, nameBytes: Int)] {
         var sizes: [[UInt8]: (rows: Int, nameBytes: Int)] = [:]
         var current: [UInt8] = []
         var rows = 0, nameBytes = 0
-        _ = try FileSystem.forEachLine(path) { line in
+        _ = FileSystem.forEachLine(path) { line in
             guard line.count > 2, line[0] == UInt8(ascii: "+"), line[1] == UInt8(ascii: "\t"),
                   let albumEnd = line[2...].firstIndex(of: UInt8(ascii: "\t")),
                   let nameStart = line.lastIndex(of: UInt8(ascii: "\t")) else { return }
