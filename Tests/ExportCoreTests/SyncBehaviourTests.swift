@@ -332,12 +332,17 @@ struct SyncBehaviourTests {
     @Test("copies run in lanes the albums share: the next album's copies start while one's last is still writing")
     func copyLanesSpanAlbums() async throws {
         try await withSandbox(.d, Self.lanes(albums: 3, files: 1)) { sandbox in
-            // Every write is held for a while, so a copy of each album is in flight long enough to be seen.
+            // Every write is held until a copy of another album has begun as well (at most 5 s), so
+            // overlapping copies are seen however late the pool starts the second one (the whole
+            // suite shares its threads). Album by album, no other album's copy could begin meanwhile.
             let writes = WriteSpans()
             WriteFaults.register(under: sandbox.exportDir) { target in
+                let folder = (target as NSString).deletingLastPathComponent
                 let start = ContinuousClock.now
-                usleep(200_000)
-                writes.add(folder: (target as NSString).deletingLastPathComponent, start, .now)
+                writes.begin(folder: folder)
+                writes.awaitFolders(2, limit: .seconds(5))
+                usleep(50_000)
+                writes.add(folder: folder, start, .now)
                 return nil
             }
             defer { WriteFaults.remove(under: sandbox.exportDir) }
@@ -446,7 +451,16 @@ extension SyncBehaviourTests {
 private final class WriteSpans: @unchecked Sendable {
     struct Span { var folder: String; var start: ContinuousClock.Instant; var end: ContinuousClock.Instant }
     private var spans: [Span] = []
+    private var begun: Set<String> = []
     private let lock = NSLock()
+    func begin(folder: String) {
+        lock.withLock { _ = begun.insert(folder) }
+    }
+    /// Blocks until writes into `count` folders have begun, or `limit` has passed.
+    func awaitFolders(_ count: Int, limit: Duration) {
+        let deadline = ContinuousClock.now + limit
+        while lock.withLock({ begun.count }) < count && ContinuousClock.now < deadline { usleep(2_000) }
+    }
     func add(folder: String, _ start: ContinuousClock.Instant, _ end: ContinuousClock.Instant) {
         lock.lock(); defer { lock.unlock() }
         spans.append(Span(folder: folder, start: start, end: end))
