@@ -89,6 +89,23 @@ struct CatalogErrorTests {
         }
     }
 
+    @Test("a database that allows one session, held a moment longer by another client: the run waits for it")
+    func oneSessionFreedSoon() async throws {
+        try await withSandbox(.d, StandardLibrary().fixture) { sandbox in
+            try await sandbox.cluster.execute(database: "postgres", "ALTER DATABASE \"\(sandbox.database)\" CONNECTION LIMIT 1")
+            // As a previous run's session is counted until its server process has exited.
+            let holder = try await PostgresConnection.connect(sandbox.databaseConfiguration, logger: .init(label: "t"))
+            let release = Task {
+                try await Task.sleep(for: .milliseconds(60))
+                await holder.close()
+            }
+            let result = await sandbox.run()
+            try await release.value
+            #expect(result.status == .complete, "\(result.error ?? "")")
+            #expect(result.snapshot.copied > 0)
+        }
+    }
+
     @Test("a database with no session left: the error says so, not 'check db_host'")
     func noSessionLeft() async throws {
         try await withSandbox(.d, StandardLibrary().fixture) { sandbox in

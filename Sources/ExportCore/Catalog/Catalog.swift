@@ -37,6 +37,7 @@ public final class Catalog: Sendable {
         async let early = try? PostgresConnection.connect(database, logger: logger)
         var attempt = 0
         var askedAlone = false
+        var asksAtLimit = 0
         var connection: PostgresConnection
         var rowsConnection: PostgresConnection?
         while true {
@@ -50,8 +51,13 @@ public final class Catalog: Sendable {
                     break
                 }
                 // A server that allows one session can refuse both when they ask at once (each
-                // counts the other while starting): ask once more, alone, before any retry.
-                if attempt == 0, !askedAlone, case .connectFailed(.connectionLimit, _, _) = error {
+                // counts the other while starting): ask again, alone, before any retry. A session
+                // that just ended (the previous run's) still counts until its server process has
+                // exited, which on a busy machine took longer than one more ask: a few more, a
+                // little apart (50, 100, 200 ms).
+                if attempt == 0, case .connectFailed(.connectionLimit, _, _) = error, asksAtLimit < 4 {
+                    if asksAtLimit > 0 { try await Task.sleep(for: .milliseconds(25 << asksAtLimit)) }
+                    asksAtLimit += 1
                     askedAlone = true
                     continue
                 }
