@@ -36,7 +36,7 @@ public final class Catalog: Sendable {
         // when it refused both, one is asked for again, alone.
         async let early = try? PostgresConnection.connect(database, logger: logger)
         var attempt = 0
-        var askedAlone = false
+        // Asks alone after the server counted too many sessions (see below).
         var asksAtLimit = 0
         var connection: PostgresConnection
         var rowsConnection: PostgresConnection?
@@ -46,7 +46,7 @@ public final class Catalog: Sendable {
                 rowsConnection = await early
                 break
             } catch let error as PostgresError {
-                if attempt == 0, !askedAlone, let spare = await early {
+                if attempt == 0, asksAtLimit == 0, let spare = await early {
                     connection = spare
                     break
                 }
@@ -58,7 +58,6 @@ public final class Catalog: Sendable {
                 if attempt == 0, case .connectFailed(.connectionLimit, _, _) = error, asksAtLimit < 4 {
                     if asksAtLimit > 0 { try await Task.sleep(for: .milliseconds(25 << asksAtLimit)) }
                     asksAtLimit += 1
-                    askedAlone = true
                     continue
                 }
                 guard error.isRetryable && attempt < maxRetries else { throw error }
