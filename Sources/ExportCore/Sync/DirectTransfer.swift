@@ -84,6 +84,12 @@ extension FileCopier {
         let buffer = BufferPool.shared.take()
         defer { BufferPool.shared.give(buffer) }
         var direct = direct
+        // The rest goes through the page cache.
+        func endDirectWrites() throws(SystemError) {
+            direct = false
+            let flags = fcntl(output, F_GETFL)
+            guard flags >= 0, fcntl(output, F_SETFL, flags & ~(directFlag ?? 0)) == 0 else { throw SystemError("write", target) }
+        }
         while true {
             if shouldStop() { throw SystemError("copy", target, code: ECANCELED) }
             let n = try readFull(input, into: buffer, count: directBufferSize, source: source)
@@ -92,8 +98,7 @@ extension FileCopier {
             while written < n {
                 if direct && (n - written) < directAlignment {
                     // The tail: a direct write would have to run past the end of the file.
-                    direct = false
-                    try endDirectWrites(output, target: target)
+                    try endDirectWrites()
                 }
                 let length = direct ? (n - written) & ~(directAlignment - 1) : n - written
                 let w = write(output, buffer + written, length)
@@ -102,8 +107,7 @@ extension FileCopier {
                     if code == EINTR { continue }
                     if direct && code == EINVAL {
                         // The device wants another alignment than ours: finish buffered.
-                        direct = false
-                        try endDirectWrites(output, target: target)
+                        try endDirectWrites()
                         continue
                     }
                     throw SystemError("write", target, code: code)
@@ -111,17 +115,11 @@ extension FileCopier {
                 written += w
                 if direct && w % directAlignment != 0 {
                     // A short direct write leaves the file offset off the block grid.
-                    direct = false
-                    try endDirectWrites(output, target: target)
+                    try endDirectWrites()
                 }
             }
             if n < directBufferSize { return }
         }
-    }
-
-    private static func endDirectWrites(_ output: Int32, target: String) throws(SystemError) {
-        let flags = fcntl(output, F_GETFL)
-        guard flags >= 0, fcntl(output, F_SETFL, flags & ~(directFlag ?? 0)) == 0 else { throw SystemError("write", target) }
     }
 
     /// Fills `buffer` unless the file ends first; returns the bytes read (0 at the end).

@@ -75,12 +75,8 @@ public enum FileCopier {
         var closed = false
         do throws(SystemError) {
             if let code = WriteFaults.check(finalPath) { throw SystemError("write", finalPath, code: code) }
-            if writesDirectly(size: size, sourceDevice: UInt64(st.st_dev), output: output) {
-                try transferThroughBuffer(from: input, to: output, direct: true, source: source, target: finalPath,
-                                          shouldStop: shouldStop)
-            } else {
-                try transfer(from: input, to: output, size: size, source: source, target: finalPath, shouldStop: shouldStop)
-            }
+            try transfer(from: input, to: output, size: size, sourceDevice: UInt64(st.st_dev), source: source, target: finalPath,
+                         shouldStop: shouldStop)
             if flushNow { guard fsync(output) == 0 else { throw SystemError("sync", finalPath) } }
             var times = FileSystem.times(mtime)
             guard futimens(output, &times) == 0 else { throw SystemError("set time", finalPath) }
@@ -136,9 +132,14 @@ public enum FileCopier {
         }
     }
 
-    /// copy_file_range (in-kernel, reflinks on filesystems that can), then read/write.
-    private static func transfer(from input: Int32, to output: Int32, size: Int64, source: String, target: String,
-                                 shouldStop: () -> Bool) throws(SystemError) {
+    /// Direct writes where they pay (`writesDirectly`); else copy_file_range (in-kernel, reflinks
+    /// on filesystems that can), then read/write.
+    private static func transfer(from input: Int32, to output: Int32, size: Int64, sourceDevice: UInt64, source: String,
+                                 target: String, shouldStop: () -> Bool) throws(SystemError) {
+        if writesDirectly(size: size, sourceDevice: sourceDevice, output: output) {
+            return try transferThroughBuffer(from: input, to: output, direct: true, source: source, target: target,
+                                             shouldStop: shouldStop)
+        }
         var remaining = size
         let chunk: Int64 = 32 << 20
         if let cfr = copyFileRange {
