@@ -26,10 +26,17 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Stop after the export instead of running the agent (MQTT + progress page).")
     var noAgent = false
 
+    @Option(help: ArgumentHelp(
+        "Only write the sample library into this folder and exit: its photos under immich/ and, in library.sql, "
+            + "the schema, the rows and a read-only role `immich_export_ro` (password demo-readonly) for psql.",
+        valueName: "folder"))
+    var writeLibrary: String?
+
     func run() async throws {
         guard let gen = SchemaGeneration(rawValue: generation.uppercased()) else {
             throw ValidationError("unknown generation \(generation); use one of A1, A2, B, C, D")
         }
+        if let writeLibrary { return try Self.writeLibrary(into: writeLibrary, generation: gen, photosPerAlbum: photosPerAlbum) }
         let root = URL(fileURLWithPath: dir).standardizedFileURL.path
         try? FileManager.default.removeItem(atPath: root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -41,12 +48,7 @@ struct Demo: AsyncParsableCommand {
         defer { cluster.stop() }
         let database = try await cluster.createDatabase("immich")
         let fixture = DemoLibrary.make(photosPerAlbum: photosPerAlbum)
-        try await cluster.execute(database: database, ImmichSchemaDDL.ddl(gen))
-        try await cluster.execute(database: database, fixture.insertSQL(gen))
-        try await cluster.execute(database: database, """
-            CREATE ROLE immich_export_ro LOGIN PASSWORD 'demo-readonly';
-            GRANT SELECT ON ALL TABLES IN SCHEMA public TO immich_export_ro;
-            """)
+        try await cluster.execute(database: database, Self.librarySQL(fixture, gen))
         try fixture.writeFiles(assetsRoot: assetsRoot)
         say("generated an Immich \(ImmichFixture.versionString(gen)) library (schema \(gen.rawValue)): \(fixture.albums.count) albums, \(fixture.assets.count) photos in \(assetsRoot)")
 
@@ -98,6 +100,22 @@ struct Demo: AsyncParsableCommand {
         signal(SIGINT) { _ in }   // a handler, not SIG_IGN: exec resets it, so the agent still gets SIGINT
         try? runForeground(cli, ["agent", "--config", agentConfig])
         say("stopped.")
+    }
+
+    static func librarySQL(_ fixture: ImmichFixture, _ gen: SchemaGeneration) -> String {
+        ImmichSchemaDDL.ddl(gen) + ";\n" + fixture.insertSQL(gen) + ";\n" + """
+            CREATE ROLE immich_export_ro LOGIN PASSWORD 'demo-readonly';
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO immich_export_ro;
+
+            """
+    }
+
+    /// The library alone, for a database and a mount made elsewhere (scripts/addon-rehearsal).
+    static func writeLibrary(into folder: String, generation gen: SchemaGeneration, photosPerAlbum: Int) throws {
+        let fixture = DemoLibrary.make(photosPerAlbum: photosPerAlbum)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try fixture.writeFiles(assetsRoot: folder + "/immich")
+        try librarySQL(fixture, gen).write(toFile: folder + "/library.sql", atomically: true, encoding: .utf8)
     }
 
     func say(_ text: String) { FileHandle.standardOutput.write(Data("\u{1B}[1m==> \(text)\u{1B}[0m\n".utf8)) }
