@@ -39,7 +39,7 @@ public final class AgentService: Service, Sendable {
         self.birthDelay = birthDelay
         self.topics = HATopics(config.mqtt)
         let sink = ProgressFileSink(exportDir: config.exportDir, logger: logger)
-        self.tracker = ProgressTracker(initial: Self.restored(sink.read()))
+        self.tracker = ProgressTracker(initial: Self.starting(from: sink.read(), setupProblem: config.setupProblem))
         self.runner = Runner(config: config, tracker: tracker, logger: logger)
     }
 
@@ -79,6 +79,9 @@ public final class AgentService: Service, Sendable {
             "version": "\(ExportCoreVersion.string)", "export_dir": "\(config.exportDir)",
             "schedule": "\(schedule.map(\.expression) ?? "none")", "time_zone": "\(timeZone.identifier)",
         ])
+        if let problem = config.setupProblem {
+            logger.warning("every run will fail until this is set: \(problem)")
+        }
         let sink = ProgressFileSink(exportDir: config.exportDir, logger: logger)
         let bridgeBox = BridgeBox()
         let runner = self.runner
@@ -162,6 +165,19 @@ public final class AgentService: Service, Sendable {
             logger.error("MQTT settings are unusable; Home Assistant integration is off", metadata: ["error": "\(error)"])
             return nil
         }
+    }
+
+    /// Pure: the document the agent starts with. A missing setting shows as the error from the
+    /// start, before any run; one reported by an earlier start and now set is forgotten.
+    static func starting(from previous: ProgressSnapshot?, setupProblem: String?) -> ProgressSnapshot {
+        var s = restored(previous)
+        if let setupProblem {
+            s.error = setupProblem
+        } else if s.error?.hasPrefix(ExportConfig.databaseNotSetPrefix) == true {
+            s.error = nil
+            if s.status == .failed { s.status = .idle }
+        }
+        return s
     }
 
     /// Pure: the snapshot of the previous process, kept for last_run and the counters, but never

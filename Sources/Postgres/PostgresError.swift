@@ -19,14 +19,16 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .connectFailed(kind, target, message):
             let hint: String
             switch kind {
-            case .authentication: hint = "check db_user / db_pass (and that this role may log in)"
+            case .authentication: hint = "check db_user / db_pass (DB_USERNAME / DB_PASSWORD in Immich's .env) and that this role may log in"
             case .databaseMissing: hint = "check db_name: Immich's database is usually called \"immich\""
-            case .unreachable: hint = "check db_host / db_port and that Immich's Postgres port is published to this machine"
+            case .unreachable: hint = "check db_host / db_port: the address of the machine running Immich, whose docker compose file must publish the database port (ports: \"5432:5432\")"
             case .connectionLimit: hint = "PostgreSQL allows no more sessions (max_connections, or a connection limit on the database or role); stop other clients or raise the limit"
             case .tls: hint = "check db_sslmode against the server's TLS setup"
             case .other: hint = "see the server's message"
             }
-            return "cannot connect to PostgreSQL \(target): \(message) — \(hint)"
+            // The hint before the server's message: a Home Assistant state keeps 255 characters,
+            // and libpq's messages are long.
+            return "cannot connect to PostgreSQL \(target) — \(hint). PostgreSQL said: \(message)"
         case let .queryFailed(state, message):
             return "PostgreSQL query failed\(state.map { " (SQLSTATE \($0))" } ?? ""): \(message)"
         case let .connectionLost(message):

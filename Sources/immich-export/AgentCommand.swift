@@ -10,14 +10,17 @@ struct AgentCommand: AsyncParsableCommand {
         abstract: "Run as a long-lived agent: scheduled exports, Home Assistant over MQTT and the progress page (until SIGTERM/SIGINT).",
         discussion: """
             Runs exports on the cron `schedule`, publishes progress to Home Assistant through MQTT discovery \
-            and accepts the Run now / Dry run / Cancel buttons. Exits 0 after SIGTERM or SIGINT (an active run \
+            and accepts the Run now / Dry run / Cancel buttons. Without db_host it still starts, reports what to \
+            set, and every run fails at once. Exits 0 after SIGTERM or SIGINT (an active run \
             is cancelled without cleanup), 2 when the configuration is unusable.
             """)
 
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let config = try loadConfigOrExit(options.config)
+        // Without database settings (the add-on's first start) the agent still comes up: the page
+        // and the error sensor say what to fill in, and every run fails at once.
+        let config = try loadConfigOrExit(options.config, allowUnsetDatabase: true)
         let logger = Logger(label: "immich-export")
         let agent: AgentService
         do {

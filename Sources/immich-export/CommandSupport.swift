@@ -10,12 +10,13 @@ enum Exit {
 }
 
 /// Loads the config or exits 2 with a message naming the key. Bootstraps logging once.
-func loadConfigOrExit(_ path: String?, logLevelOverride: Logger.Level? = nil) throws -> ExportConfig {
+/// `allowUnsetDatabase`: the agent starts without `db_host` and reports it instead.
+func loadConfigOrExit(_ path: String?, logLevelOverride: Logger.Level? = nil, allowUnsetDatabase: Bool = false) throws -> ExportConfig {
     // A peer closing a socket (MQTT broker, browser, database) must never kill the process.
     signal(SIGPIPE, SIG_IGN)
     let loaded: ConfigLoader.Loaded
     do {
-        loaded = try ConfigLoader.load(path: path)
+        loaded = try ConfigLoader.load(path: path, allowUnsetDatabase: allowUnsetDatabase)
     } catch {
         Console.error("error: \(error.description)")
         throw Exit.badConfig

@@ -1,6 +1,9 @@
 import Agent
 import ExportCore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import TestSupport
 
@@ -87,6 +90,25 @@ struct AgentProcessTests {
         #expect(!child.log.contains("db-secret-never-logged"))
     }
 
+    /// Only the database may be left unset: every other bad option still stops the agent, named.
+    @Test func badOptionsStillExitTwoWithoutDatabaseSettings() async throws {
+        let root = try Shell.makeTempDirectory("agent-cli")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/assets", withIntermediateDirectories: true)
+        let config = root + "/bad.yaml"
+        try """
+            export_dir: \(root)/export
+            assets_root: \(root)/assets
+            db_host: ""
+            db_port: many
+            log_level: loud
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let child = try Self.spawnAgent(config: config, root: root)
+        #expect(await child.wait(timeout: .seconds(10)) == 2)
+        #expect(child.log.contains("db_port") && child.log.contains("log_level"), "\(child.log)")
+        #expect(!child.log.contains("db_host"), "\(child.log)")
+    }
+
     /// SIGKILL: the broker publishes the last will, so HA shows every entity unavailable.
     /// SIGTERM on a second agent: it publishes `offline` itself and exits 0.
     @Test func availabilityFollowsTheProcess() async throws {
@@ -127,6 +149,71 @@ struct AgentProcessTests {
             #expect(!log.contains(ExportSandbox.readerPassword))
             await observer.stop()
             await sandbox.tearDown()
+        }
+    }
+
+    /// The add-on's first start: its defaults leave db_host and db_pass empty. The agent comes up
+    /// anyway, says what to fill in (state, error sensor, page), fails every run at once and
+    /// touches nothing in export_dir but its own state files.
+    @Test func withoutDatabaseSettingsItStaysUpAndSaysWhatToSet() async throws {
+        try await withBroker { broker in
+            let root = try Shell.makeTempDirectory("agent-unset")
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let exportDir = root + "/export", assets = root + "/assets"
+            for dir in [exportDir + "/Holiday", assets + "/upload"] {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            }
+            try "mine".write(toFile: exportDir + "/Holiday/mine.jpg", atomically: true, encoding: .utf8)
+            try "photo".write(toFile: assets + "/upload/a.jpg", atomically: true, encoding: .utf8)
+            let webPort = Shell.freePort()
+            let config = root + "/agent.yaml"
+            try """
+                export_dir: \(exportDir)
+                assets_root: \(assets)
+                db_host: ""
+                db_pass: ""
+                schedule: ""
+                web_port: \(webPort)
+                mqtt_host: \(broker.host)
+                mqtt_port: \(broker.port)
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let observer = try await Observer(broker, topics: ["immich_backup/#"])
+            let child = try Self.spawnAgent(config: config, root: root)
+            func notSet(_ text: Any?) -> Bool {
+                (text as? String).map { $0.contains("Immich's database is not set") && $0.contains("db_host") && $0.contains("db_pass") } ?? false
+            }
+
+            // Before any run: the error sensor's state and the page's document already say it.
+            let first = await observer.waitForState("immich_backup/state") { notSet($0["error"]) }
+            #expect(first?["status"] as? String == "idle", "\(child.log)")
+            let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(webPort)/api/progress")!)
+            let page = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            #expect(notSet(page?["error"]), "\(String(decoding: body, as: UTF8.self))")
+
+            // A run ends at once as failed, with the same words; the process stays up.
+            var finished: [String: Any]?
+            for _ in 0..<20 where finished == nil {
+                try await broker.publish("immich_backup/command", "run")
+                finished = await observer.waitForState("immich_backup/event", timeout: .seconds(1)) { $0["event_type"] as? String == "run_finished" }
+            }
+            #expect(finished?["status"] as? String == "failed")
+            #expect(notSet(finished?["error"]))
+            let failed = await observer.waitForState("immich_backup/state") { $0["status"] as? String == "failed" }
+            #expect(notSet(failed?["error"]))
+            var status: Int32 = 0
+            #expect(waitpid(child.pid, &status, WNOHANG) == 0, "the agent exited: \(child.log)")
+
+            // Nothing exported, nothing deleted: the user's file and the agent's own state files only.
+            let left = Set(FileManager.default.enumerator(atPath: exportDir)?.allObjects as? [String] ?? [])
+            #expect(left.isSubset(of: ["Holiday", "Holiday/mine.jpg", "progress.json", ".immich-export", ".immich-export/runs.json"]), "\(left.sorted())")
+            #expect(left.contains("Holiday/mine.jpg"))
+            let progress = ProgressFileSink(exportDir: exportDir, logger: .init(label: "t")).read()
+            #expect(notSet(progress?.error))
+
+            kill(child.pid, SIGTERM)
+            #expect(await child.wait(timeout: .seconds(10)) == 0)
+            #expect(child.log.contains("Immich's database is not set"))
+            await observer.stop()
         }
     }
 }

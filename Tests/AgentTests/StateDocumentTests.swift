@@ -91,4 +91,25 @@ struct StateDocumentTests {
         done.status = .complete
         #expect(AgentService.restored(done).status == .complete)
     }
+
+    @Test func aMissingSettingShowsFromTheStartAndIsForgottenOnceSet() {
+        let problem = ExportConfig.databaseNotSet(addon: true)
+        var done = ProgressSnapshot()
+        done.status = .complete
+        done.lastRun = "2026-01-01T00:00:00+00:00"
+        let unset = AgentService.starting(from: done, setupProblem: problem)
+        #expect(unset.error == problem)
+        #expect(unset.status == .complete && unset.lastRun == done.lastRun)
+        #expect(AgentService.starting(from: nil, setupProblem: problem).error == problem)
+
+        // A run that failed for it, then the setting was made: the stale message goes.
+        var failed = ProgressSnapshot()
+        failed.status = .failed
+        failed.error = problem
+        let set = AgentService.starting(from: failed, setupProblem: nil)
+        #expect(set.error == nil && set.status == .idle)
+        // Any other failure stays on record.
+        failed.error = "the export disk is full"
+        #expect(AgentService.starting(from: failed, setupProblem: nil) == AgentService.restored(failed))
+    }
 }

@@ -279,20 +279,40 @@ struct AddonConfigTests {
         }
     }
 
-    @Test("every default satisfies its schema type")
+    @Test("every default satisfies its schema type, and none is null")
     func defaultsSatisfySchema() throws {
         let schema = Dictionary(try Self.schema(), uniquingKeysWith: { a, _ in a })
         for (key, value) in try Self.options() {
             guard let type = schema[key] else { continue }
-            if value == .null {
-                // `null` = mandatory without default (the user must fill it before the start).
-                #expect(type.text != nil && AddonSchemaElement(type.text!)?.optional == false,
-                        "\(key): only a required scalar may default to null")
-                continue
-            }
+            // The Supervisor refuses to start an add-on with a null option ("Missing required
+            // option"): the add-on could never come up to say what is missing.
+            #expect(value != .null, "\(key) defaults to null")
             let problems = AddonSchemaElement.valueProblems(value, type: type)
             #expect(problems.isEmpty, "\(key) = \(value): \(problems)")
         }
+    }
+
+    @Test("the untouched defaults start the agent, which names what to fill in; one-shot commands refuse them")
+    func defaultsStartTheAgent() throws {
+        let parent = try Shell.makeTempDirectory("addon-config")
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let defaults = try Self.asOptionsJSON(try Self.userOptions(exportParent: parent, filled: false))
+        let loaded = try ConfigLoader.validate(defaults, source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true)
+        let problem = try #require(loaded.config.setupProblem)
+        for needle in ["Immich's database is not set", "Configuration tab", "db_host", "db_pass", "DB_PASSWORD"] {
+            #expect(problem.contains(needle), "\(problem)")
+        }
+        #expect(problem.count <= 255, "the error sensor's state keeps 255 characters")
+        do {
+            _ = try ConfigLoader.validate(defaults, source: ConfigLoader.addonOptionsPath)
+            Issue.record("a run without db_host must be a configuration error")
+        } catch {
+            #expect(error.problems.map(\.key) == ["db_host"], "\(error)")
+        }
+        // Filled in, nothing is left to report.
+        let filled = try ConfigLoader.validate(try Self.asOptionsJSON(try Self.userOptions(exportParent: parent)),
+                                               source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true)
+        #expect(filled.config.setupProblem == nil)
     }
 
     @Test("sample user values pass the schema exactly when the agent accepts them")
@@ -514,13 +534,14 @@ struct AddonConfigTests {
 
     // MARK: Helpers
 
-    /// Options as a user would submit them: mandatory (null) ones filled in, and export_dir's parent
-    /// replaced by `exportParent`, a folder that exists on this machine (the loader checks it).
-    static func userOptions(exportParent: String) throws -> [(String, ConfigValue)] {
+    /// Options as a user would submit them: the database filled in (unless `filled` is false), and
+    /// export_dir's parent replaced by `exportParent`, a folder that exists on this machine (the
+    /// loader checks it).
+    static func userOptions(exportParent: String, filled: Bool = true) throws -> [(String, ConfigValue)] {
         let parent = URL(fileURLWithPath: exportParent)
-        let filled: [String: ConfigValue] = ["db_host": .string("192.168.1.10"), "db_pass": .string("0123")]
+        let database: [String: ConfigValue] = ["db_host": .string("192.168.1.10"), "db_pass": .string("0123")]
         return try options().map { key, value in
-            if value == .null { return (key, filled[key] ?? .string("set-by-user")) }
+            if filled, let given = database[key] { return (key, given) }
             if key == "export_dir", let path = value.text {
                 return (key, .string(parent.appendingPathComponent((path as NSString).lastPathComponent).path))
             }

@@ -62,6 +62,10 @@ struct CatalogErrorTests {
             }
             #expect(result.status == .failed)
             #expect(result.error?.contains("db_host / db_port") == true)
+            // What to check comes before libpq's long message: Home Assistant's error sensor keeps
+            // the first 255 characters.
+            let shown = String((result.error ?? "").prefix(255))
+            #expect(shown.contains("db_host / db_port") && shown.contains("5432:5432"), "\(result.error ?? "")")
             #expect(clock.now - start >= .seconds(1))  // one retry waited
         }
     }

@@ -61,6 +61,21 @@ struct CommandLineTests {
         #expect(output.contains("db_port"))
     }
 
+    @Test("run, check and verify without db_host exit 2 and say what to set")
+    func noDatabaseHost() throws {
+        let dir = try Shell.makeTempDirectory("no-db-host")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/config.yaml"
+        try "export_dir: \(dir)/export\nassets_root: /media\ndb_host: \"\"\ndb_pass: \"\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        for command in ["run", "check", "verify"] {
+            let (status, output) = try runCLI([command, "--config", path])
+            #expect(status == 2, "\(command): \(output)")
+            #expect(output.contains("db_host: is required: the host name or IP address of the machine running Immich's PostgreSQL"),
+                    "\(command): \(output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/export"))
+    }
+
     @Test("check reports schema, counts and path mapping")
     func check() async throws {
         try await withSandbox(.b, StandardLibrary().fixture) { sandbox in

@@ -87,6 +87,28 @@ struct ConfigTests {
         }
     }
 
+    @Test("db_host may be left empty for the agent only, which then knows what to report")
+    func unsetDatabase() throws {
+        let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
+        try """
+            export_dir: /tmp/immich-export-config-test
+            assets_root: /media/immich
+            db_host: "  "
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path) }
+        let config = try ConfigLoader.load(path: path, allowUnsetDatabase: true).config
+        #expect(config.database.host == "")
+        #expect(config.setupProblem == ExportConfig.databaseNotSet(addon: false))
+        #expect(config.setupProblem?.contains("config file") == true)
+        // The add-on's options point at its Configuration tab.
+        #expect(ExportConfig.databaseNotSet(addon: true).contains("Configuration tab"))
+        for addon in [true, false] {
+            #expect(ExportConfig.databaseNotSet(addon: addon).hasPrefix(ExportConfig.databaseNotSetPrefix))
+        }
+        #expect(try load(minimal).config.setupProblem == nil)
+    }
+
     @Test("a missing export_dir parent is a configuration error")
     func missingParent() {
         #expect(throws: ConfigError.self) {

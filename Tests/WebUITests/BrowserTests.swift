@@ -79,4 +79,35 @@ struct BrowserTests {
             #expect(after.contains("<td>web</td>"))                          // recent runs table filled
         }
     }
+
+    @Test("says what to set when the database is not set, before a run and after the Run button", .enabled(if: chromium != nil))
+    func setupProblemInWords() async throws {
+        let root = try Shell.makeTempDirectory("page-unset")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // The add-on's options as its first start leaves them.
+        let options = ConfigValue.map([("export_dir", .string(root + "/export")), ("assets_root", .string(root + "/assets")),
+                                       ("db_host", .string("")), ("db_pass", .string(""))])
+        let config = try ConfigLoader.validate(options, source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true).config
+        let problem = try #require(config.setupProblem)
+        var initial = ProgressSnapshot()
+        initial.error = problem           // as the agent starts (AgentService.starting)
+        let tracker = ProgressTracker(initial: initial)
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let runner = Runner(config: config, tracker: tracker, logger: logger)
+        let server = try await RunningServer.start(runner: runner, tracker: tracker)
+        defer { Task { await server.stop() } }
+
+        let before = try dumpDOM(server.base, root: root)
+        #expect(before.contains(#"<div id="error" class="notice error">Immich's database is not set: open the add-on's Configuration tab"#),
+                "\(before.prefix(4000))")
+        #expect(!before.contains("The run failed"))
+
+        #expect(try await http("POST", server.base + "api/run").status == 202)
+        #expect(await eventually { await !runner.isRunning && tracker.snapshot().status == .failed })
+        let after = try dumpDOM(server.base, root: root)
+        #expect(after.contains(#"data-status="failed""#))
+        #expect(after.contains(#"<div id="error" class="notice error">The run failed: Immich's database is not set"#), "\(after.prefix(4000))")
+        #expect(!FileManager.default.fileExists(atPath: root + "/export"))
+    }
 }

@@ -18,7 +18,9 @@ public enum ConfigLoader {
         fileManager.fileExists(atPath: addonOptionsPath) ? addonOptionsPath : "config.yaml"
     }
 
-    public static func load(path: String?) throws(ConfigError) -> Loaded {
+    /// - Parameter allowUnsetDatabase: an empty `db_host` is no error (the agent starts and reports
+    ///   `ExportConfig.setupProblem` instead); one-shot commands need the database and leave it false.
+    public static func load(path: String?, allowUnsetDatabase: Bool = false) throws(ConfigError) -> Loaded {
         let path = path ?? defaultPath()
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
@@ -40,10 +42,10 @@ public enum ConfigLoader {
         } catch {
             throw ConfigError(source: path, key: "config", "cannot parse the file: \(error)")
         }
-        return try validate(value, source: path)
+        return try validate(value, source: path, allowUnsetDatabase: allowUnsetDatabase)
     }
 
-    public static func validate(_ document: ConfigValue, source: String) throws(ConfigError) -> Loaded {
+    public static func validate(_ document: ConfigValue, source: String, allowUnsetDatabase: Bool = false) throws(ConfigError) -> Loaded {
         guard case let .map(pairs) = document else {
             throw ConfigError(source: source, key: "config", "expected a mapping of option: value, got \(document.typeName)")
         }
@@ -55,7 +57,10 @@ public enum ConfigLoader {
 
         let exportDir = reader.path(.exportDir)
         let assetsRoot = reader.path(.assetsRoot)
-        let host = reader.string(.dbHost, required: true) ?? ""
+        let host = (reader.string(.dbHost) ?? "").trimmingCharacters(in: .whitespaces)
+        if host.isEmpty && !allowUnsetDatabase {
+            reader.problem(.dbHost, "is required: the host name or IP address of the machine running Immich's PostgreSQL")
+        }
         let port = reader.int(.dbPort, default: 5432, range: 1...65535)
         let dbName = reader.string(.dbName) ?? "immich"
         let dbUser = reader.string(.dbUser) ?? "postgres"
@@ -131,6 +136,7 @@ public enum ConfigLoader {
         result.verify = verify
         result.selection = selection
         result.layout = layout
+        result.fromAddonOptions = source == addonOptionsPath
         return Loaded(config: result, warnings: warnings, source: source)
     }
 

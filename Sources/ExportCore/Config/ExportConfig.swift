@@ -28,6 +28,26 @@ public struct ExportConfig: Sendable, Equatable {
     public var verify = false
     public var selection = Selection()
     public var layout = Layout()
+    /// Read from the add-on's options (/data/options.json): messages then point at its
+    /// Configuration tab instead of a config file.
+    public var fromAddonOptions = false
+
+    /// Why no run can start with these options, in words for whoever has to set them; nil when
+    /// runs can start. An empty `db_host` is allowed for the agent (the add-on's first start), so
+    /// it can come up and say what to fill in.
+    public var setupProblem: String? {
+        database.host.trimmingCharacters(in: .whitespaces).isEmpty ? Self.databaseNotSet(addon: fromAddonOptions) : nil
+    }
+
+    /// Pure: the message for an empty `db_host`; starts with `databaseNotSetPrefix`.
+    public static func databaseNotSet(addon: Bool) -> String {
+        let fields = "db_host (the machine running Immich's PostgreSQL) and db_pass (DB_PASSWORD in Immich's .env)"
+        return addon
+            ? "\(databaseNotSetPrefix): open the add-on's Configuration tab, fill in \(fields), save and restart the add-on"
+            : "\(databaseNotSetPrefix): fill in \(fields) in the config file and start again"
+    }
+
+    public static let databaseNotSetPrefix = "Immich's database is not set"
 
     public init(
         exportDir: String, assetsRoot: String, database: PostgresConfiguration, dbMaxRetries: Int = 3,

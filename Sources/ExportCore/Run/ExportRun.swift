@@ -66,6 +66,8 @@ public struct ExportRun: Sendable {
     // MARK: - The pipeline
 
     private func execute(logger: Logger) async throws -> (ProgressSnapshot.Status, String?) {
+        // Nothing is read, written or deleted without a database to ask.
+        if let problem = config.setupProblem { throw RunError.notSetUp(problem) }
         let exportDir = config.exportDir
         let rootFacts = Self.assetsRootFacts(config.assetsRoot)
         if !rootFacts.available {
@@ -351,9 +353,12 @@ public struct ExportRun: Sendable {
 public enum RunError: Error, CustomStringConvertible {
     case exportDirUnusable(String)
     case diskFull(String)
+    /// An option every run needs is not set (`ExportConfig.setupProblem`).
+    case notSetUp(String)
 
     public var description: String {
         switch self {
+        case let .notSetUp(problem): return problem
         case let .exportDirUnusable(detail): return "export_dir cannot be used: \(detail) — check that the share is mounted and writable"
         case let .diskFull(detail): return "the export disk is full (\(detail)); free space or choose another export_dir — no partial file was left"
         }

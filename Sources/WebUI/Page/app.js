@@ -50,7 +50,8 @@ function render(doc) {
   if (doc.guard) guard.textContent = `Nothing was deleted: ${doc.guard}`;
   const error = $("error");
   error.hidden = !doc.error;
-  if (doc.error) error.textContent = `The run failed: ${doc.error}`;
+  // Before any run (a setting missing at start) the error is not a run's.
+  if (doc.error) error.textContent = doc.status === "failed" ? `The run failed: ${doc.error}` : doc.error;
   setText("last-run", fmtTime(doc.last_run) || "never");
   setText("schema", doc.immich_version ? `${doc.immich_version} (schema ${doc.schema})` : doc.schema ? `schema ${doc.schema}` : "–");
   $("run").disabled = !!doc.running;
