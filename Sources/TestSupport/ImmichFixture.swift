@@ -42,6 +42,9 @@ public struct ImmichFixture: Sendable {
         public var trashed = false
         public var offline = false
         public var exifSize = true
+        /// The size Immich recorded (exif `fileSizeInByte`) when it differs from the file's (a
+        /// stale record); nil = the real size.
+        public var recordedSize: Int?
         /// Where the file lives under assets_root, e.g. "upload/<user>/ab/cd/<uuid>.jpg".
         public var relativeLocation: String
         /// What Immich stored; nil = the default form of the generation.
@@ -200,7 +203,7 @@ public struct ImmichFixture: Sendable {
             if let sidecarStored, generation == .c || generation == .d {
                 sql += "INSERT INTO asset_file (\"assetId\", type, path) VALUES (\(q(a.id)), 'sidecar', \(q(sidecarStored)));\n"
             }
-            sql += "INSERT INTO \(exifT) (\"assetId\", \"fileSizeInByte\") VALUES (\(q(a.id)), \(a.exifSize ? String(a.content.count) : "NULL"));\n"
+            sql += "INSERT INTO \(exifT) (\"assetId\", \"fileSizeInByte\") VALUES (\(q(a.id)), \(a.exifSize ? String(a.recordedSize ?? a.content.count) : "NULL"));\n"
         }
         for al in albums {
             if generation == .d {

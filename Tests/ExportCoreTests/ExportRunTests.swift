@@ -44,4 +44,32 @@ struct ExportRunTests {
             #expect(second.snapshot.deleted == 0)
         }
     }
+
+    @Test("the byte total follows the files when Immich's recorded sizes are missing or stale")
+    func byteTotalFollowsTheFiles() async throws {
+        var f = ImmichFixture()
+        let u = f.addUser("U")
+        let unrecorded = f.addAlbum("Unrecorded", owner: u), stale = f.addAlbum("Stale", owner: u)
+        for i in 0..<3 {
+            let a = f.addAsset("n\(i).jpg", owner: u, content: String(repeating: "n", count: 1000 + i), in: [unrecorded])
+            f.update(a.id) { $0.exifSize = false }
+        }
+        for i in 0..<3 {
+            // Two recorded smaller than the file, one larger.
+            let a = f.addAsset("s\(i).jpg", owner: u, content: String(repeating: "s", count: 2000), in: [stale])
+            f.update(a.id) { $0.recordedSize = i == 2 ? 50_000 : 10 }
+        }
+        let real = Int64(1000 + 1001 + 1002 + 3 * 2000)
+        try await withSandbox(.d, f) { sandbox in
+            let dry = await sandbox.run(dryRun: true)
+            #expect(dry.snapshot.bytesTotal == real && dry.snapshot.bytesCopied == real)
+            let first = await sandbox.run()
+            #expect(first.status == .complete, "\(first.error ?? "")")
+            #expect(first.snapshot.bytesTotal == real && first.snapshot.bytesCopied == real)
+            // Nothing to copy: the total is still the files' size, not Immich's record.
+            let again = await sandbox.run()
+            #expect(again.snapshot.skipped == 6 && again.snapshot.bytesCopied == 0)
+            #expect(again.snapshot.bytesTotal == real)
+        }
+    }
 }

@@ -22,6 +22,9 @@ public enum ProgressEvent: Sendable {
     case albumFinished(albumID: String)
     /// Live-photo videos and sidecars found for an album: they add to the totals.
     case extraFiles(albumID: String, count: Int)
+    /// An album's sources as found (stat), against the bytes Immich recorded for it (in the
+    /// `catalog` total): the total follows the files, as recorded sizes can be missing or stale.
+    case albumSized(recordedBytes: Int64, actualBytes: Int64)
     /// A file removed (or, in a dry run, that would be).
     case deleted(albumID: String?, path: String)
     /// An album folder renamed with its album (or, in a dry run, that would be).

@@ -118,35 +118,15 @@ public final class ProgressTracker: Sendable {
             s.snapshot.currentFile = path
             return .tick
         case let .fileFinished(albumID, path, outcome):
-            let i = s.albumIndex[albumID]
-            switch outcome {
-            case let .copied(bytes):
-                s.snapshot.copied += 1
-                s.snapshot.bytesCopied += bytes
-                if let i { s.snapshot.albums[i].copied += 1 }
-                s.snapshot.preview.copy.add(path)
-            case let .updated(bytes):
-                s.snapshot.copied += 1
-                s.snapshot.updated += 1
-                s.snapshot.bytesCopied += bytes
-                if let i { s.snapshot.albums[i].copied += 1 }
-                s.snapshot.preview.update.add(path)
-            case .skipped:
-                s.snapshot.skipped += 1
-                if let i { s.snapshot.albums[i].skipped += 1 }
-            case let .failed(reason):
-                s.snapshot.failed += 1
-                if let i { s.snapshot.albums[i].failed += 1 }
-                if s.snapshot.failures.count < ProgressSnapshot.PathList.limit {
-                    s.snapshot.failures.append(.init(path: path, reason: reason))
-                }
-            }
-            s.snapshot.percentCopied = Self.percentDone(s.snapshot)
+            Self.count(outcome, path: path, album: s.albumIndex[albumID], in: &s.snapshot)
             return .tick
         case let .filesSkipped(albumID, count):
             s.snapshot.skipped += count
             if let i = s.albumIndex[albumID] { s.snapshot.albums[i].skipped += count }
             s.snapshot.percentCopied = Self.percentDone(s.snapshot)
+            return .tick
+        case let .albumSized(recorded, actual):
+            s.snapshot.bytesTotal = max(s.snapshot.bytesTotal + actual - recorded, s.snapshot.bytesCopied)
             return .tick
         case let .extraFiles(albumID, count):
             s.snapshot.total += count
@@ -185,6 +165,35 @@ public final class ProgressTracker: Sendable {
             if status == .complete || status == .dryRun { s.snapshot.percentCopied = s.snapshot.total > 0 ? 100 : 0 }
             return .milestone
         }
+    }
+
+    /// One finished file. Bytes done never exceed the total: a source can grow between its stat
+    /// and its copy.
+    private static func count(_ outcome: ProgressEvent.Outcome, path: String, album i: Int?, in snapshot: inout ProgressSnapshot) {
+        switch outcome {
+        case let .copied(bytes):
+            snapshot.copied += 1
+            snapshot.bytesCopied += bytes
+            if let i { snapshot.albums[i].copied += 1 }
+            snapshot.preview.copy.add(path)
+        case let .updated(bytes):
+            snapshot.copied += 1
+            snapshot.updated += 1
+            snapshot.bytesCopied += bytes
+            if let i { snapshot.albums[i].copied += 1 }
+            snapshot.preview.update.add(path)
+        case .skipped:
+            snapshot.skipped += 1
+            if let i { snapshot.albums[i].skipped += 1 }
+        case let .failed(reason):
+            snapshot.failed += 1
+            if let i { snapshot.albums[i].failed += 1 }
+            if snapshot.failures.count < ProgressSnapshot.PathList.limit {
+                snapshot.failures.append(.init(path: path, reason: reason))
+            }
+        }
+        snapshot.bytesTotal = max(snapshot.bytesTotal, snapshot.bytesCopied)
+        snapshot.percentCopied = percentDone(snapshot)
     }
 
     private static func percentDone(_ snapshot: ProgressSnapshot) -> Double {

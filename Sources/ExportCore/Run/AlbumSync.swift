@@ -10,6 +10,8 @@ extension ExportRun {
         /// A dry run of a renamed album looks at the folder that would be moved.
         var listFrom: String?
         var assetCount: Int
+        /// What Immich recorded for the album's files (exif sizes; missing ones count 0).
+        var recordedBytes: Int64 = 0
     }
 
     /// What the blocking preparation of one album found.
@@ -21,6 +23,8 @@ extension ExportRun {
         var companionCount = 0
         var folderError: String?
         var found = 0
+        /// The sizes of the sources found (companions included), as stat'ed.
+        var sourceBytes: Int64 = 0
     }
 
     /// Starts an album's blocking preparation (list the folder, stat the sources, plan) in
@@ -105,6 +109,7 @@ extension ExportRun {
                     p.plan += FilePlanner.plan(second)
                     p.companionCount = companions.count
                 }
+                p.sourceBytes = p.plan.reduce(0) { $0 + ($1.candidate.source?.size ?? 0) }
                 return p
             }
         }
@@ -122,6 +127,9 @@ extension ExportRun {
         let folder = job.folder
         tracker.emit(.albumStarted(albumID: albumID))
         defer { tracker.emit(.albumFinished(albumID: albumID)) }
+        if prepared.sourceBytes != job.recordedBytes {
+            tracker.emit(.albumSized(recordedBytes: job.recordedBytes, actualBytes: prepared.sourceBytes))
+        }
         let folderPath = config.exportDir + "/" + folder
         let dryRun = self.dryRun
         let mode = config.exportMode

@@ -169,7 +169,7 @@ public struct ExportRun: Sendable {
         CodePages.releaseResident()
         let mapper = PathMapper(assetsRoot: config.assetsRoot, userMappings: config.pathMap)
         let sources = FileSystem.Anchor(config.assetsRoot)   // one for the run: it keeps folders open
-        let albumNames = Dictionary(albums.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let albumsByID = Dictionary(albums.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var found = 0
         var expected = 0
         var fatal: String?
@@ -223,8 +223,10 @@ public struct ExportRun: Sendable {
                     return
                 }
                 CatalogAsset.sortForExport(&pending)
-                let job = AlbumJob(albumID: albumID, albumName: albumNames[albumID] ?? "", folder: assignment.folder,
-                                   listFrom: dryRunListing[assignment.folder], assetCount: pending.count)
+                let album = albumsByID[albumID]
+                let job = AlbumJob(albumID: albumID, albumName: album?.name ?? "", folder: assignment.folder,
+                                   listFrom: dryRunListing[assignment.folder], assetCount: pending.count,
+                                   recordedBytes: album?.bytes ?? 0)
                 // The rows leave with their album (moved, so the preparation owns them alone).
                 var rows: [CatalogAsset] = []
                 rows.reserveCapacity(pending.count)

@@ -1,0 +1,23 @@
+@testable import ExportCore
+import Foundation
+import Testing
+
+/// The tracker's folding of events into the progress document (pure, no run).
+@Suite("Progress tracker")
+struct ProgressTrackerTests {
+    @Test("bytes done never exceed the total, whatever was expected")
+    func bytesDoneNeverExceedTheTotal() {
+        let tracker = ProgressTracker()
+        tracker.emit(.started(runID: "r", dryRun: false, at: Date()))
+        tracker.emit(.catalog(albums: [.init(id: "a", name: "A", folder: "A", total: 2)], bytesTotal: 36_000))
+        tracker.emit(.fileFinished(albumID: "a", path: "A/1.jpg", outcome: .copied(bytes: 30_000)))
+        #expect(tracker.snapshot().bytesTotal == 36_000)
+        tracker.emit(.fileFinished(albumID: "a", path: "A/2.jpg", outcome: .copied(bytes: 42_000)))
+        #expect(tracker.snapshot().bytesCopied == 72_000 && tracker.snapshot().bytesTotal == 72_000)
+        // A measured album corrects the total by its difference, never below what is done.
+        tracker.emit(.albumSized(recordedBytes: 0, actualBytes: 5_000))
+        #expect(tracker.snapshot().bytesTotal == 77_000)
+        tracker.emit(.albumSized(recordedBytes: 50_000, actualBytes: 0))
+        #expect(tracker.snapshot().bytesTotal == 72_000)
+    }
+}
