@@ -3,6 +3,8 @@ import Glibc
 #endif
 import ExportCore
 import Foundation
+import Logging
+import Synchronization
 import Testing
 import TestSupport
 
@@ -70,6 +72,30 @@ struct ExportRunTests {
             let again = await sandbox.run()
             #expect(again.snapshot.skipped == 6 && again.snapshot.bytesCopied == 0)
             #expect(again.snapshot.bytesTotal == real)
+        }
+    }
+
+    @Test("while a run copies, current_album tells two albums named Holiday apart by their folder")
+    func currentAlbumOfSameNamedAlbums() async throws {
+        try await withSandbox(.d, StandardLibrary().fixture) { sandbox in
+            let tracker = ProgressTracker()
+            let seen = Mutex<Set<String>>([])
+            WriteFaults.register(under: sandbox.exportDir) { _ in
+                if let album = tracker.snapshot().currentAlbum { seen.withLock { _ = $0.insert(album) } }
+                return nil
+            }
+            defer { WriteFaults.remove(under: sandbox.exportDir) }
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            let config = sandbox.config { $0.copyConcurrency = 1 }
+            let result = await ExportRun(config: config, dryRun: false, tracker: tracker, control: RunControl(), logger: logger).run()
+            #expect(result.status == .complete, "\(result.error ?? "")")
+            let folders = result.snapshot.albums.filter { $0.name == "Holiday" }.map(\.folder).sorted()
+            #expect(folders == ["Holiday", "Holiday+1"])
+            // Alice's Holiday copies three files, each while it is the current album.
+            let labels = seen.withLock { $0 }
+            #expect(labels.contains("Holiday (folder Holiday)"), "\(labels)")
+            #expect(labels.isSubset(of: ["Holiday (folder Holiday)", "Holiday (folder Holiday+1)", "Family: 2024/25"]), "\(labels)")
         }
     }
 }

@@ -110,4 +110,29 @@ struct BrowserTests {
         #expect(after.contains(#"<div id="error" class="notice error">The run failed: Immich's database is not set"#), "\(after.prefix(4000))")
         #expect(!FileManager.default.fileExists(atPath: root + "/export"))
     }
+
+    @Test("two albums named Holiday are told apart by their folder, as album and in the table", .enabled(if: chromium != nil))
+    func sameNamedAlbums() async throws {
+        let root = try Shell.makeTempDirectory("page-albums")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let tracker = ProgressTracker()
+        tracker.emit(.started(runID: "r", dryRun: false, at: Date()))
+        tracker.emit(.catalog(albums: [
+            .init(id: "1", name: "Holiday", folder: "Holiday", total: 3),
+            .init(id: "2", name: "Holiday", folder: "Holiday+1", total: 1),
+            .init(id: "3", name: "Pets", folder: "Pets", total: 2),
+        ], bytesTotal: 0))
+        tracker.emit(.albumStarted(albumID: "2"))
+        var logger = Logger(label: "t")
+        logger.logLevel = .critical
+        let runner = Runner(body: { _, _ in RunResult(status: .complete, error: nil, snapshot: ProgressSnapshot()) }, logger: logger)
+        let server = try await RunningServer.start(runner: runner, tracker: tracker)
+        defer { Task { await server.stop() } }
+
+        let dom = try dumpDOM(server.base, root: root)
+        #expect(dom.contains(#"<span id="current-album">Holiday (folder Holiday+1)</span>"#), "\(dom.prefix(4000))")
+        #expect(dom.contains("<td>Holiday (folder Holiday)</td>"))
+        #expect(dom.contains(#"<td title="folder: Holiday+1">Holiday (folder Holiday+1)</td>"#))
+        #expect(dom.contains("<td>Pets</td>"))
+    }
 }

@@ -24,6 +24,26 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         public var deleted = 0
         /// "pending" | "running" | "done"
         public var state = "pending"
+
+        public init(id: String, name: String, folder: String, total: Int) {
+            self.id = id
+            self.name = name
+            self.folder = folder
+            self.total = total
+        }
+
+        /// Pure: how each album is named to a person (`current_album`, the page): its name, or,
+        /// when another album of the list looks the same by name (two "Holiday" albums get the
+        /// folders "Holiday" and "Holiday+1"), the name with its folder: "Holiday (folder Holiday+1)".
+        public static func labels(_ albums: [AlbumProgress]) -> [String] {
+            func key(_ name: String) -> String { name.trimmingCharacters(in: .whitespaces).lowercased() }
+            var counts: [String: Int] = [:]
+            for album in albums { counts[key(album.name), default: 0] += 1 }
+            return albums.map { album in
+                counts[key(album.name), default: 0] > 1 && !album.folder.isEmpty
+                    ? "\(album.name) (folder \(album.folder))" : album.name
+            }
+        }
     }
 
     public struct Failure: Codable, Sendable, Equatable {

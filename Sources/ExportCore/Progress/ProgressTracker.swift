@@ -9,6 +9,8 @@ public final class ProgressTracker: Sendable {
     private struct State {
         var snapshot = ProgressSnapshot()
         var albumIndex: [String: Int] = [:]
+        /// `AlbumProgress.labels` of the snapshot's albums, for `current_album`.
+        var albumLabels: [String] = []
         var started: Date?
         var copyingStarted: Date?
         var subscribers: [UUID: AsyncStream<Signal>.Continuation] = [:]
@@ -79,6 +81,7 @@ public final class ProgressTracker: Sendable {
             let lastRun = s.snapshot.lastRun
             s.snapshot = ProgressSnapshot()
             s.albumIndex = [:]
+            s.albumLabels = []
             s.snapshot.lastRun = lastRun
             s.snapshot.status = .starting
             s.snapshot.running = true
@@ -107,11 +110,12 @@ public final class ProgressTracker: Sendable {
             s.snapshot.total = albums.reduce(0) { $0 + $1.total }
             s.snapshot.bytesTotal = bytesTotal
             for (i, album) in albums.enumerated() { s.albumIndex[album.id] = i }
+            s.albumLabels = ProgressSnapshot.AlbumProgress.labels(albums)
             return .milestone
         case let .albumStarted(albumID):
             if let i = s.albumIndex[albumID] {
                 s.snapshot.albums[i].state = "running"
-                s.snapshot.currentAlbum = s.snapshot.albums[i].name
+                s.snapshot.currentAlbum = s.albumLabels[i]
             }
             return .tick
         case let .fileStarted(path):

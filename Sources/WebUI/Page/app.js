@@ -65,8 +65,18 @@ function render(doc) {
   }
 }
 
+// An album's name, with its folder when another album has the same name (as `current_album`
+// shows it: ProgressSnapshot.AlbumProgress.labels).
+function albumLabeller(albums) {
+  const key = (a) => String(a.name).trim().toLowerCase();
+  const counts = new Map();
+  for (const a of albums) counts.set(key(a), (counts.get(key(a)) || 0) + 1);
+  return (a) => (counts.get(key(a)) > 1 && a.folder ? `${a.name} (folder ${a.folder})` : a.name);
+}
+
 function renderAlbums(albums) {
   setText("albums-count", albums.length ? `(${albums.length})` : "");
+  const label = albumLabeller(albums);
   const key = state.sortKey, dir = state.sortDir;
   const rows = [...albums].sort((a, b) => {
     const x = a[key], y = b[key];
@@ -75,7 +85,7 @@ function renderAlbums(albums) {
   const body = document.createElement("tbody");
   for (const a of rows) {
     const tr = document.createElement("tr");
-    const cells = [a.name, a.state, a.copied, a.skipped, a.failed, a.deleted, a.total];
+    const cells = [label(a), a.state, a.copied, a.skipped, a.failed, a.deleted, a.total];
     cells.forEach((v, i) => {
       const td = document.createElement("td");
       td.textContent = typeof v === "number" ? fmtInt(v) : v;
