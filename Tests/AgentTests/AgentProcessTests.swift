@@ -83,7 +83,8 @@ struct AgentProcessTests {
             schedule: "0 2 * * MON-FUNDAY"
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let child = try Self.spawnAgent(config: config, root: root)
-        let status = await child.wait(timeout: .seconds(10))
+        // A bound, not a timing: the first agent of a loaded suite can take seconds to start.
+        let status = await child.wait(timeout: .seconds(30))
         #expect(status == 2)
         #expect(child.log.contains("schedule"))
         #expect(child.log.contains("day-of-week"))
@@ -104,7 +105,7 @@ struct AgentProcessTests {
             log_level: loud
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let child = try Self.spawnAgent(config: config, root: root)
-        #expect(await child.wait(timeout: .seconds(10)) == 2)
+        #expect(await child.wait(timeout: .seconds(30)) == 2)
         #expect(child.log.contains("db_port") && child.log.contains("log_level"), "\(child.log)")
         #expect(!child.log.contains("db_host"), "\(child.log)")
     }
