@@ -71,43 +71,44 @@ struct AgentProcessTests {
     }
 
     @Test func invalidScheduleExitsTwoNamingTheField() async throws {
-        let root = try Shell.makeTempDirectory("agent-cli")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        try FileManager.default.createDirectory(atPath: root + "/assets", withIntermediateDirectories: true)
-        let config = root + "/bad.yaml"
-        try """
+        let log = try await Self.exitStatusAndLog(configuring: { root in """
             export_dir: \(root)/export
             assets_root: \(root)/assets
             db_host: 127.0.0.1
             db_pass: db-secret-never-logged
             schedule: "0 2 * * MON-FUNDAY"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let child = try Self.spawnAgent(config: config, root: root)
-        // A bound, not a timing: the first agent of a loaded suite can take seconds to start.
-        let status = await child.wait(timeout: .seconds(30))
-        #expect(status == 2)
-        #expect(child.log.contains("schedule"))
-        #expect(child.log.contains("day-of-week"))
-        #expect(!child.log.contains("db-secret-never-logged"))
+            """ })
+        #expect(log.status == 2)
+        #expect(log.text.contains("schedule"))
+        #expect(log.text.contains("day-of-week"))
+        #expect(!log.text.contains("db-secret-never-logged"))
     }
 
     /// Only the database may be left unset: every other bad option still stops the agent, named.
     @Test func badOptionsStillExitTwoWithoutDatabaseSettings() async throws {
-        let root = try Shell.makeTempDirectory("agent-cli")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        try FileManager.default.createDirectory(atPath: root + "/assets", withIntermediateDirectories: true)
-        let config = root + "/bad.yaml"
-        try """
+        let log = try await Self.exitStatusAndLog(configuring: { root in """
             export_dir: \(root)/export
             assets_root: \(root)/assets
             db_host: ""
             db_port: many
             log_level: loud
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let child = try Self.spawnAgent(config: config, root: root)
-        #expect(await child.wait(timeout: .seconds(30)) == 2)
-        #expect(child.log.contains("db_port") && child.log.contains("log_level"), "\(child.log)")
-        #expect(!child.log.contains("db_host"), "\(child.log)")
+            """ })
+        #expect(log.status == 2)
+        #expect(log.text.contains("db_port") && log.text.contains("log_level"), "\(log.text)")
+        #expect(!log.text.contains("db_host"), "\(log.text)")
+    }
+
+    /// Starts the agent on the config made for a fresh folder and waits for it to exit.
+    static func exitStatusAndLog(configuring yaml: (String) -> String) async throws -> (status: Int32?, text: String) {
+        let root = try Shell.makeTempDirectory("agent-cli")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/assets", withIntermediateDirectories: true)
+        let config = root + "/bad.yaml"
+        try yaml(root).write(toFile: config, atomically: true, encoding: .utf8)
+        let child = try spawnAgent(config: config, root: root)
+        // A bound, not a timing: the first agent of a loaded suite can take seconds to start.
+        let status = await child.wait(timeout: .seconds(30))
+        return (status, child.log)
     }
 
     /// SIGKILL: the broker publishes the last will, so HA shows every entity unavailable.
