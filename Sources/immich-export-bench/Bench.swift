@@ -33,6 +33,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Bytes per file in the small-file libraries.")
     var smallSize: Int?
 
+    @Option(help: "The album-count axis: the same small-file assets in few and in many albums, as assets/albums pairs, comma separated (e.g. 100000/100,100000/10000); pairs with the same assets are compared. Empty to skip.")
+    var albumShapes: String?
+
+    @Flag(help: "Only the album-count axis (no large-file, small-file or catalog measurements).")
+    var albumShapesOnly = false
+
     @Option(help: "Catalog rows (album×asset) for the DB-only timing, comma separated.")
     var catalogRows: String?
 
@@ -66,6 +72,12 @@ struct Bench: AsyncParsableCommand {
         if let smallCounts { p.smallCounts = try Self.ints(smallCounts) }
         if let smallSize { p.smallSize = smallSize }
         if let catalogRows { p.catalogRows = try Self.ints(catalogRows) }
+        if let albumShapes { p.albumShapes = try Self.shapes(albumShapes) }
+        if albumShapesOnly {
+            p.largeCount = 0
+            p.smallCounts = []
+            p.catalogRows = []
+        }
         if let repetitions { p.repetitions = max(1, repetitions) }
         if let rerunRepetitions { p.rerunRepetitions = max(1, rerunRepetitions) }
         p.concurrency = concurrency
@@ -99,6 +111,11 @@ struct Bench: AsyncParsableCommand {
             report.add(try await runner.library(SyntheticLibrary(generation: .d, assets: count, fileSize: p.smallSize),
                                                 name: "small"))
         }
+        // 7: the album-count axis, each shape measured like the libraries above.
+        for shape in p.albumShapes {
+            report.shapes.append(try await runner.library(
+                SyntheticLibrary.shaped(assets: shape.assets, albums: shape.albums, fileSize: p.smallSize), name: "shape", hardlink: false))
+        }
         // 5: the catalog alone, generations C and D.
         for rows in p.catalogRows {
             for generation in [SchemaGeneration.c, .d] {
@@ -128,9 +145,24 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
+    /// "100000/100,100000/10000" → (assets, albums) pairs.
+    static func shapes(_ s: String) throws -> [AlbumShape] {
+        try s.split(separator: ",").map { pair in
+            let parts = try ints(pair.replacingOccurrences(of: "/", with: ","))
+            guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { throw ValidationError("not an assets/albums list: \(s)") }
+            return AlbumShape(assets: parts[0], albums: parts[1])
+        }
+    }
+
     func say(_ text: String) {
         FileHandle.standardError.write(Data("[bench] \(text)\n".utf8))
     }
+}
+
+/// One library of the album-count axis: `assets` small files in `albums` equal albums.
+struct AlbumShape {
+    var assets: Int
+    var albums: Int
 }
 
 struct Parameters {
@@ -139,6 +171,8 @@ struct Parameters {
     var largeSize: Int
     var smallCounts: [Int]
     var smallSize: Int
+    /// The album-count axis (files of `smallSize`).
+    var albumShapes: [AlbumShape]
     var catalogRows: [Int]
     var repetitions: Int
     /// The re-runs take a fraction of a second at 10k, where a busy moment of the machine moves
@@ -147,10 +181,14 @@ struct Parameters {
     var concurrency = 4
 
     static let full = Parameters(largeCount: 10_000, largeSize: 1 << 20, smallCounts: [10_000, 100_000], smallSize: 16 << 10,
+                                 albumShapes: [.init(assets: 10_000, albums: 10), .init(assets: 10_000, albums: 2_000),
+                                               .init(assets: 100_000, albums: 100), .init(assets: 100_000, albums: 10_000)],
                                  catalogRows: [100_000, 1_000_000], repetitions: 3, rerunRepetitions: 11)
     static let quick = Parameters(largeCount: 1_000, largeSize: 1 << 20, smallCounts: [5_000, 20_000], smallSize: 16 << 10,
+                                  albumShapes: [.init(assets: 20_000, albums: 20), .init(assets: 20_000, albums: 2_000)],
                                   catalogRows: [20_000, 100_000], repetitions: 2, rerunRepetitions: 5)
     static let tiny = Parameters(largeCount: 20, largeSize: 64 << 10, smallCounts: [60, 200], smallSize: 1 << 10,
+                                 albumShapes: [.init(assets: 200, albums: 2), .init(assets: 200, albums: 100)],
                                  catalogRows: [300, 900], repetitions: 1, rerunRepetitions: 1)
 }
 
@@ -215,10 +253,15 @@ struct Runner {
         return (db, seconds)
     }
 
-    func library(_ lib: SyntheticLibrary, name: String) async throws -> LibraryResult {
-        let label = "\(name) \(lib.assets) × \(Report.bytes(lib.fileSize))"
+    /// `hardlink`: also measure export_mode hardlink (6).
+    func library(_ lib: SyntheticLibrary, name: String, hardlink: Bool = true) async throws -> LibraryResult {
+        var label = "\(name) \(lib.assets) × \(Report.bytes(lib.fileSize))"
+        var dir = root + "/\(name)-\(lib.assets)"
+        if lib.albumSize != nil {
+            label += " in \(lib.albumRanges.count) albums"
+            dir += "-\(lib.albumRanges.count)"
+        }
         say("\(label): generating database and files …")
-        let dir = root + "/\(name)-\(lib.assets)"
         let assetsRoot = dir + "/immich"
         let exportDir = dir + "/export"
         let cpDir = dir + "/cp"
@@ -323,7 +366,15 @@ struct Runner {
             result.rsyncChange.append(try Measure.run(rsync, rsyncArgs, log: log))
             say("\(label): 1 % change re-run \(String(format: "%.3f", result.exportChange.last!.seconds)) s, rsync -a --delete \(String(format: "%.3f", result.rsyncChange.last!.seconds)) s")
         }
-        // 6. Hard links: the same library into a fresh folder, counting the bytes written.
+        if hardlink { try measureHardlink(&result, dir: dir, config: config, exportDir: exportDir, log: log, label: label) }
+        say("\(label): peak RSS \(result.peakRSSKiB / 1024) MiB, of it anonymous \(result.peakAnonKiB / 1024) MiB")
+        Measure.removeTree(dir)
+        await cluster.dropDatabase(db)
+        return result
+    }
+
+    /// 6. Hard links: the same library into a fresh folder, counting the bytes written.
+    func measureHardlink(_ result: inout LibraryResult, dir: String, config: String, exportDir: String, log: String, label: String) throws {
         let linkDir = dir + "/export-hardlink"
         let linkConfig = dir + "/config-hardlink.yaml"
         let base = try String(contentsOfFile: config, encoding: .utf8)
@@ -337,10 +388,6 @@ struct Runner {
             result.hardlink = (linkSample, written, files)
             say("\(label): hardlink export \(String(format: "%.2f", linkSample.seconds)) s, \(files) files, \(written) bytes written")
         }
-        say("\(label): peak RSS \(result.peakRSSKiB / 1024) MiB, of it anonymous \(result.peakAnonKiB / 1024) MiB")
-        Measure.removeTree(dir)
-        await cluster.dropDatabase(db)
-        return result
     }
 
     /// 5. Catalog alone: open, albums, then stream every album×asset row (decoded), in-process.

@@ -13,6 +13,8 @@ struct Sample {
     var seconds: Double
     var maxRSSKiB: Int
     var peakAnonKiB: Int = 0
+    /// User + system CPU time of the child (wait4's rusage).
+    var cpuSeconds: Double = 0
 }
 
 enum Measure {
@@ -33,7 +35,8 @@ enum Measure {
             throw BenchError("`\(([executable] + arguments).joined(separator: " "))` exited \(code):\n\(tail)")
         }
         // A child too short-lived to be sampled falls back to ru_maxrss (an upper bound).
-        return Sample(seconds: seconds, maxRSSKiB: peakRSS > 0 ? peakRSS : Int(usage.ru_maxrss), peakAnonKiB: peakAnon)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return Sample(seconds: seconds, maxRSSKiB: peakRSS > 0 ? peakRSS : Int(usage.ru_maxrss), peakAnonKiB: peakAnon, cpuSeconds: cpu)
     }
 
     /// Times an in-process block.

@@ -6,6 +6,8 @@ struct Report {
     var machine: [(String, String)]
     var label: String?
     var libraries: [LibraryResult] = []
+    /// The album-count axis (7).
+    var shapes: [LibraryResult] = []
     var catalog: [CatalogResult] = []
     var elapsed: Double = 0
 
@@ -33,36 +35,48 @@ struct Report {
     func lines() -> [Line] {
         var out: [Line] = []
         for lib in libraries {
-            let tag = "\(lib.name) \(lib.assets) × \(Self.bytes(lib.fileSize))"
-            let ours = Stats(values: lib.exportFull.map(\.seconds))
-            let cp = Stats(values: lib.cp.map(\.seconds))
-            // Throughput: bytes written per second (the export writes every album entry; cp each asset once).
-            let ourBytes = Double(lib.entries * lib.fileSize)
-            let cpBytes = Double(lib.assets * lib.fileSize)
-            let ourMBs = ourBytes / ours.median / 1e6
-            let cpMBs = cpBytes / cp.median / 1e6
-            let ratio = ourMBs / cpMBs
-            out.append(Line(measure: "1. full export (\(tag), \(lib.entries) entries) vs cp -r",
-                            ours: Self.secs(ours) + String(format: ", %.0f MB/s, %.0f files/s", ourMBs, Double(lib.entries) / ours.median),
-                            reference: Self.secs(cp) + String(format: ", %.0f MB/s, %.0f files/s", cpMBs, Double(lib.assets) / cp.median),
-                            ratio: String(format: "%.2f× throughput", ratio), goal: "≥ 0.95", met: Self.mark(ratio >= 0.95)))
-            if !lib.cpSync.isEmpty {
-                let cs = Stats(values: lib.cpSync.map(\.seconds))
-                let r = ourMBs / (cpBytes / cs.median / 1e6)
-                out.append(Line(measure: "   (info) same vs cp -r + sync (durable, like the export)",
-                                ours: "", reference: Self.secs(cs), ratio: String(format: "%.2f× throughput", r), goal: "", met: ""))
-            }
-            let nc = Stats(values: lib.exportNoChange.map(\.seconds))
-            let rs = Stats(values: lib.rsyncNoChange.map(\.seconds))
-            out.append(Line(measure: "2. no-change re-run (\(tag)) vs rsync -a", ours: Self.secs(nc), reference: Self.secs(rs),
-                            ratio: String(format: "%.2f× time", nc.median / rs.median), goal: "≤ 1.0", met: Self.mark(nc.median <= rs.median)))
-            let ch = Stats(values: lib.exportChange.map(\.seconds))
-            let rc = Stats(values: lib.rsyncChange.map(\.seconds))
-            out.append(Line(measure: "3. 1 % changed/added/removed (\(lib.changeEntries) assets, \(tag)) vs rsync -a --delete",
-                            ours: Self.secs(ch), reference: Self.secs(rc),
-                            ratio: String(format: "%.2f× time", ch.median / rc.median), goal: "≤ 1.0", met: Self.mark(ch.median <= rc.median)))
+            out += Self.goalLines(lib, tag: "\(lib.name) \(lib.assets) × \(Self.bytes(lib.fileSize))", numbers: ("1.", "2.", "3."))
         }
-        // 4. Peak RSS of the immich-export process.
+        out += memoryLines() + catalogLines() + hardlinkLines() + shapeLines()
+        return out
+    }
+
+    /// The three goals of a library: full export vs cp -r, no-change and 1 % change re-runs vs rsync.
+    static func goalLines(_ lib: LibraryResult, tag: String, numbers: (String, String, String)) -> [Line] {
+        var out: [Line] = []
+        let ours = Stats(values: lib.exportFull.map(\.seconds))
+        let cp = Stats(values: lib.cp.map(\.seconds))
+        // Throughput: bytes written per second (the export writes every album entry; cp each asset once).
+        let ourBytes = Double(lib.entries * lib.fileSize)
+        let cpBytes = Double(lib.assets * lib.fileSize)
+        let ourMBs = ourBytes / ours.median / 1e6
+        let cpMBs = cpBytes / cp.median / 1e6
+        let ratio = ourMBs / cpMBs
+        out.append(Line(measure: "\(numbers.0) full export (\(tag), \(lib.entries) entries) vs cp -r",
+                        ours: Self.secs(ours) + String(format: ", %.0f MB/s, %.0f files/s", ourMBs, Double(lib.entries) / ours.median),
+                        reference: Self.secs(cp) + String(format: ", %.0f MB/s, %.0f files/s", cpMBs, Double(lib.assets) / cp.median),
+                        ratio: String(format: "%.2f× throughput", ratio), goal: "≥ 0.95", met: Self.mark(ratio >= 0.95)))
+        if !lib.cpSync.isEmpty {
+            let cs = Stats(values: lib.cpSync.map(\.seconds))
+            let r = ourMBs / (cpBytes / cs.median / 1e6)
+            out.append(Line(measure: "   (info) same vs cp -r + sync (durable, like the export)",
+                            ours: "", reference: Self.secs(cs), ratio: String(format: "%.2f× throughput", r), goal: "", met: ""))
+        }
+        let nc = Stats(values: lib.exportNoChange.map(\.seconds))
+        let rs = Stats(values: lib.rsyncNoChange.map(\.seconds))
+        out.append(Line(measure: "\(numbers.1) no-change re-run (\(tag)) vs rsync -a", ours: Self.secs(nc), reference: Self.secs(rs),
+                        ratio: String(format: "%.2f× time", nc.median / rs.median), goal: "≤ 1.0", met: Self.mark(nc.median <= rs.median)))
+        let ch = Stats(values: lib.exportChange.map(\.seconds))
+        let rc = Stats(values: lib.rsyncChange.map(\.seconds))
+        out.append(Line(measure: "\(numbers.2) 1 % changed/added/removed (\(lib.changeEntries) assets, \(tag)) vs rsync -a --delete",
+                        ours: Self.secs(ch), reference: Self.secs(rc),
+                        ratio: String(format: "%.2f× time", ch.median / rc.median), goal: "≤ 1.0", met: Self.mark(ch.median <= rc.median)))
+        return out
+    }
+
+    /// 4. Peak RSS of the immich-export process.
+    private func memoryLines() -> [Line] {
+        var out: [Line] = []
         let small = libraries.filter { $0.name == "small" }.sorted { $0.assets < $1.assets }
         for lib in libraries {
             let mib = Double(lib.peakRSSKiB) / 1024
@@ -82,7 +96,12 @@ struct Report {
             out.append(Line(measure: "4. anonymous memory growth \(a.assets) → \(b.assets) assets",
                             ours: String(format: "%.0f bytes/asset", anonGrowth), reference: "", ratio: "", goal: "", met: ""))
         }
-        // 5. Catalog alone.
+        return out
+    }
+
+    /// 5. Catalog alone.
+    private func catalogLines() -> [Line] {
+        var out: [Line] = []
         for generation in ["C", "D"] {
             let results = catalog.filter { $0.generation.rawValue == generation }.sorted { $0.rows < $1.rows }
             for c in results {
@@ -100,6 +119,11 @@ struct Report {
                                 goal: "≈ 1 (≤ 1.5)", met: Self.mark(pb / pa <= 1.5)))
             }
         }
+        return out
+    }
+
+    private func hardlinkLines() -> [Line] {
+        var out: [Line] = []
         for lib in libraries {
             guard let link = lib.hardlink else { continue }
             let full = Stats(values: lib.exportFull.map(\.seconds)).median
@@ -107,6 +131,34 @@ struct Report {
                             ours: "\(link.bytesWritten) B for \(link.files) files in \(String(format: "%.3f", link.sample.seconds)) s",
                             reference: "copy: \(String(format: "%.3f", full)) s", ratio: String(format: "%.2f× time", link.sample.seconds / max(full, 0.000_001)),
                             goal: "0 bytes", met: Self.mark(link.bytesWritten == 0)))
+        }
+        return out
+    }
+
+    /// 7. The album-count axis: each shape's goals, then, per asset count, the many-album shape's
+    /// times over the few-album one's (linear cost in albums keeps them near rsync's and cp's own).
+    private func shapeLines() -> [Line] {
+        var out: [Line] = []
+        func tag(_ lib: LibraryResult) -> String { "\(lib.assets) × \(Self.bytes(lib.fileSize)) in \(lib.albums) albums" }
+        func median(_ samples: [Sample], _ value: KeyPath<Sample, Double> = \.seconds) -> Double { Stats(values: samples.map { $0[keyPath: value] }).median }
+        for lib in shapes {
+            out += Self.goalLines(lib, tag: tag(lib), numbers: ("7.", "7.", "7."))
+            out.append(Line(measure: "7. CPU time and peak RSS (\(tag(lib)))",
+                            ours: String(format: "full %.2f s, no change %.3f s, 1 %% %.3f s CPU; %.1f MiB",
+                                         median(lib.exportFull, \.cpuSeconds), median(lib.exportNoChange, \.cpuSeconds),
+                                         median(lib.exportChange, \.cpuSeconds), Double(lib.peakRSSKiB) / 1024),
+                            reference: "", ratio: "", goal: "", met: ""))
+        }
+        for assets in Set(shapes.map(\.assets)).sorted() {
+            let same = shapes.filter { $0.assets == assets }.sorted { $0.albums < $1.albums }
+            guard let few = same.first, let many = same.last, many.albums > few.albums else { continue }
+            func ratio(_ k: KeyPath<LibraryResult, [Sample]>, _ value: KeyPath<Sample, Double> = \.seconds) -> String {
+                String(format: "%.2f×", median(many[keyPath: k], value) / median(few[keyPath: k], value))
+            }
+            out.append(Line(measure: "7. \(many.albums) vs \(few.albums) albums (\(assets) assets): time with many / with few; full, no change, 1 %",
+                            ours: "\(ratio(\.exportFull)), \(ratio(\.exportNoChange)), \(ratio(\.exportChange)) (CPU \(ratio(\.exportFull, \.cpuSeconds)), \(ratio(\.exportNoChange, \.cpuSeconds)), \(ratio(\.exportChange, \.cpuSeconds)))",
+                            reference: "cp \(ratio(\.cp)), rsync \(ratio(\.rsyncNoChange)), rsync \(ratio(\.rsyncChange))",
+                            ratio: "", goal: "", met: ""))
         }
         return out
     }
@@ -137,6 +189,10 @@ struct Report {
         md += "Parameters: large-file library \(p.largeCount) × \(Self.bytes(p.largeSize)) (each asset in one album); "
         md += "small-file libraries \(p.smallCounts.map(String.init).joined(separator: ", ")) × \(Self.bytes(p.smallSize)) "
         md += "(every 5th asset in two albums); albums of 10–5000 assets; schema generation D for the exports, C and D for the catalog; "
+        if !p.albumShapes.isEmpty {
+            md += "album-count axis (7): " + p.albumShapes.map { "\($0.assets) in \($0.albums)" }.joined(separator: ", ")
+            md += " albums of equal size × \(Self.bytes(p.smallSize)), each asset in one album; "
+        }
         md += "catalog rows \(p.catalogRows.map(String.init).joined(separator: ", ")); \(p.repetitions) repetitions (re-runs \(p.rerunRepetitions)); copy_concurrency \(p.concurrency). "
         md += String(format: "Whole run %.0f s.\n\n", elapsed)
         md += "| measure | immich-export min / median | reference min / median | ratio (medians) | goal | met |\n"
@@ -145,7 +201,7 @@ struct Report {
             md += "| \(l.measure) | \(l.ours) | \(l.reference) | \(l.ratio) | \(l.goal) | \(l.met) |\n"
         }
         md += "\nLibraries: "
-        md += libraries.map { "\($0.name) \($0.assets): \($0.albums) albums, \($0.entries) entries, generated in \(String(format: "%.1f", $0.generateSeconds)) s" }
+        md += (libraries + shapes).map { "\($0.name) \($0.assets): \($0.albums) albums, \($0.entries) entries, generated in \(String(format: "%.1f", $0.generateSeconds)) s" }
             .joined(separator: "; ")
         md += ".\n" + Self.end + "\n"
         return md

@@ -5,8 +5,8 @@ import TestSupport
 /// A synthetic Immich library generated with set-based SQL (one statement per table, rows from
 /// `generate_series`), plus its files written with one reused buffer. Asset `i` lives at
 /// `upload/u<i % users>/<xx>/<yy>/asset-<i>.jpg`, so the files can be written without reading the
-/// rows back. Albums hold contiguous runs of assets, 10–5000 each; every `secondaryEvery`-th asset
-/// is also in the next album.
+/// rows back. Albums hold contiguous runs of assets, 10–5000 each (or all `albumSize`, for the
+/// album-count axis); every `secondaryEvery`-th asset is also in the next album.
 struct SyntheticLibrary {
     var generation: SchemaGeneration
     var assets: Int
@@ -14,6 +14,16 @@ struct SyntheticLibrary {
     var users = 4
     /// Every n-th asset is in a second album too (0 = each asset in one album).
     var secondaryEvery = 5
+    /// Every album this size (the last one takes what is left) instead of `albumPattern`.
+    var albumSize: Int?
+
+    /// The same assets in `albums` albums of equal size, each asset in one album: the
+    /// album-count axis compares two of these that differ only in their album count.
+    static func shaped(assets: Int, albums: Int, fileSize: Int) -> SyntheticLibrary {
+        var lib = SyntheticLibrary(generation: .d, assets: assets, fileSize: fileSize, secondaryEvery: 0)
+        lib.albumSize = max(1, (assets + max(albums, 1) - 1) / max(albums, 1))
+        return lib
+    }
 
     /// Album sizes cycle through this pattern (10–5000), the last one takes what is left.
     static let albumPattern = [10, 40, 150, 600, 2500, 5000, 25, 300, 1200, 80]
@@ -23,7 +33,7 @@ struct SyntheticLibrary {
         var start = 0
         var k = 0
         while start < assets {
-            let size = min(Self.albumPattern[k % Self.albumPattern.count], assets - start)
+            let size = min(albumSize ?? Self.albumPattern[k % Self.albumPattern.count], assets - start)
             ranges.append((start, size))
             start += size
             k += 1
@@ -70,6 +80,7 @@ struct SyntheticLibrary {
         let starts = ranges.map { String($0.start) }.joined(separator: ",")
         let counts = ranges.map { String($0.count) }.joined(separator: ",")
         let albumCount = ranges.count
+        let nameDigits = max(4, String(albumCount - 1).count)   // distinct names however many albums
         var sql = """
             INSERT INTO version_history (version) VALUES ('\(ImmichFixture.versionString(generation))');
             INSERT INTO "user" (id, email, name)
@@ -84,14 +95,14 @@ struct SyntheticLibrary {
         if isD {
             sql += """
                 INSERT INTO album (id, "albumName", "createdAt")
-                  SELECT md5('album' || idx)::uuid, 'Bench album ' || lpad(idx::text, 4, '0'), timestamptz '2021-01-01 00:00:00+00' + idx * interval '1 minute' FROM bench_album;
+                  SELECT md5('album' || idx)::uuid, 'Bench album ' || lpad(idx::text, \(nameDigits), '0'), timestamptz '2021-01-01 00:00:00+00' + idx * interval '1 minute' FROM bench_album;
                 INSERT INTO album_user ("albumId", "userId", role) SELECT md5('album' || idx)::uuid, md5('user' || (idx % \(users)))::uuid, 'owner' FROM bench_album;
 
                 """
         } else {
             sql += """
                 INSERT INTO album (id, "ownerId", "albumName", "createdAt")
-                  SELECT md5('album' || idx)::uuid, md5('user' || (idx % \(users)))::uuid, 'Bench album ' || lpad(idx::text, 4, '0'), timestamptz '2021-01-01 00:00:00+00' + idx * interval '1 minute' FROM bench_album;
+                  SELECT md5('album' || idx)::uuid, md5('user' || (idx % \(users)))::uuid, 'Bench album ' || lpad(idx::text, \(nameDigits), '0'), timestamptz '2021-01-01 00:00:00+00' + idx * interval '1 minute' FROM bench_album;
 
                 """
         }

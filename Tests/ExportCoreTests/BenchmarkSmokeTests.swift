@@ -33,6 +33,13 @@ struct BenchmarkSmokeTests {
         #expect(output.contains("catalog, gen C"))
         #expect(output.contains("catalog, gen D"))
         #expect(output.contains("hardlink mode"))
+        // The album-count axis: the same 200 assets in 2 and in 100 albums, each against cp and rsync.
+        for shape in ["200 × 1 KiB in 2 albums", "200 × 1 KiB in 100 albums"] {
+            #expect(output.contains("7. full export (\(shape), 200 entries) vs cp -r"))
+            #expect(output.contains("7. no-change re-run (\(shape)) vs rsync -a"))
+            #expect(output.contains("7. CPU time and peak RSS (\(shape))"))
+        }
+        #expect(output.contains("7. 100 vs 2 albums (200 assets)"))
         // The memory sampler read the children's status: their anonymous memory has no fallback.
         let anonymous = output.split(separator: "\n").filter { $0.contains("of it anonymous") }.compactMap { line in
             line.split(separator: "|").dropFirst().first.flatMap { Double($0.split(separator: " ").first ?? "") }
@@ -44,6 +51,7 @@ struct BenchmarkSmokeTests {
         #expect(md.contains("<!-- bench:results:begin -->"))
         #expect(md.contains("| measure | immich-export min / median |"))
         #expect(md.contains("kernel"))
+        #expect(md.contains("album-count axis (7): 200 in 2, 200 in 100 albums"))
         // Generated data is gone; only the report is left in the folder.
         let left = try FileManager.default.contentsOfDirectory(atPath: dir)
         #expect(left == ["benchmarks.md"])
