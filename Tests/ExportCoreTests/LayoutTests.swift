@@ -195,6 +195,43 @@ struct MovedAssetTests {
             #expect(await sandbox.run().snapshot.skipped == 3)
         }
     }
+
+    @Test("among 300 small albums, assets that move on and out of a deleted album are re-linked, the rest untouched")
+    func movedAmongManyAlbums() async throws {
+        var f = ImmichFixture()
+        let u = f.addUser("U")
+        // Ids in album order, so album 3 is settled before album 250.
+        let albums = (0..<300).map { i in
+            ImmichFixture.Album(id: "00000000-0000-4000-8000-" + String(format: "%012d", i), name: "Trip \(i)", ownerID: u.id)
+        }
+        f.albums = albums
+        var photos: [ImmichFixture.Asset] = []
+        for (i, album) in albums.enumerated() {
+            for k in 0..<2 { photos.append(f.addAsset("p\(i)_\(k).jpg", owner: u, content: "photo \(i) \(k)", in: [album])) }
+        }
+        try await withSandbox(.d, f) { sandbox in
+            #expect(await sandbox.run().snapshot.copied == 600)
+            var changed = sandbox.fixture
+            // Album 7 is deleted and its first photo joins album 200; a photo of album 3 moves to album 250.
+            changed.albums.removeAll { $0.id == albums[7].id }
+            changed.memberships.removeAll { $0.0 == albums[7].id }
+            changed.memberships.append((albums[200].id, photos[14].id))
+            changed.remove(assetID: photos[6].id, fromAlbum: albums[3].id)
+            changed.memberships.append((albums[250].id, photos[6].id))
+            try await sandbox.reload(changed, writeFiles: false)
+            let result = await sandbox.run()
+            #expect(result.status == .complete)
+            #expect(result.snapshot.copied == 2)
+            #expect(result.snapshot.skipped == 597)
+            #expect(result.snapshot.deleted == 3)   // the deleted album's two files, the moved photo's old name
+            #expect(result.snapshot.bytesCopied == 0)   // both re-linked, nothing read from the library
+            let tree = sandbox.textTree()
+            #expect(tree["Trip 200/p7_0.jpg"] == "photo 7 0")
+            #expect(tree["Trip 250/p3_0.jpg"] == "photo 3 0")
+            #expect(tree.keys.allSatisfy { !$0.hasPrefix("Trip 7/") && $0 != "Trip 3/p3_0.jpg" })
+            #expect(tree.count == 599)
+        }
+    }
 }
 
 @Suite("Album renamed while its folder cannot move")

@@ -31,14 +31,14 @@ extension ExportRun {
     /// the background, so the run can prepare the next album while it records this one. It reads
     /// only what no other album's sync changes: this album's own files and its folder's names.
     /// `assets` are in `CatalogAsset.exportOrder`.
-    func prepareAlbum(_ job: AlbumJob, assets: consuming [CatalogAsset], manifest: Manifest, mapper: PathMapper,
-                      sources: FileSystem.Anchor?, prefetch: FolderPrefetch) -> Task<PreparedAlbum, Error> {
+    func prepareAlbum(_ job: AlbumJob, assets: consuming [CatalogAsset], manifest: Manifest, folderOwners: Manifest.FolderOwners,
+                      mapper: PathMapper, sources: FileSystem.Anchor?, prefetch: FolderPrefetch) -> Task<PreparedAlbum, Error> {
         let folder = job.folder
         let albumID = job.albumID
         let listFrom = job.listFrom
         let owned = manifest.albums[albumID]?.files ?? [:]
         // Which names in the folder are ours: indexed by the planner only if it needs it.
-        let folderOwners = manifest.owners(ofFolder: folder)
+        let folderOwners = manifest.owners(ofFolder: folder, index: folderOwners)
         let folderPath = config.exportDir + "/" + folder
         let dryRun = self.dryRun
         let mode = config.exportMode
@@ -116,11 +116,12 @@ extension ExportRun {
     }
 
     /// Syncs one prepared album folder: claims its unchanged files and starts its copies in the
-    /// run's lanes (`copies`), recording the manifest as files land.
+    /// run's lanes (`copies`), recording the manifest as files land. `donors`: the files of
+    /// settled albums a copy may be made from instead.
     func syncAlbum(
         _ job: AlbumJob, prepared: PreparedAlbum, copies: inout CopyLanes.Group, lanes: inout CopyLanes,
         manifest: inout Manifest, store: ManifestStore, staged: StagedCopies, changedFolders: inout Set<String>,
-        mapper: PathMapper, logger: Logger, settledAlbum: (String) -> Bool = { _ in false }
+        mapper: PathMapper, logger: Logger, donors: Manifest.Donors = .init()
     ) async throws {
         let albumID = job.albumID
         let albumName = job.albumName
@@ -225,7 +226,7 @@ extension ExportRun {
                 let target = CopyTarget(albumID: albumID, assetID: assetID, folder: folder, name: name, isUpdate: planned.action == .update)
                 let sourceState = planned.candidate.source ?? SourceState(size: 0, mtime: mtime)
                 let donor = (mode == .copy || mode == .reflink)
-                    ? Self.movedFrom(asset.ownedKey, otherThan: albumID, manifest: manifest, settled: settledAlbum, exportDir: exportDir)
+                    ? Self.movedFrom(asset.ownedKey, otherThan: albumID, manifest: manifest, donors: donors, exportDir: exportDir)
                     : nil
                 let expectedSHA1 = verify ? asset.checksumHex : nil
                 let batched = mode == .copy && donor == nil
@@ -285,14 +286,13 @@ extension ExportRun {
         case staged(FileCopier.Staged)
     }
 
-    /// An export of the same asset that has left its (already processed) album: the new file can
+    /// An export of the same asset that has left its (already settled) album: the new file can
     /// be that file under a second name instead of a fresh copy; the old name is cleaned up later.
-    /// Runs for every copy and looks at every album: the id comes packed, and an album's
-    /// files are looked at before the (string-keyed) question whether it is settled.
+    /// Runs for every copy: only the albums `donors` names for the asset are looked at.
     static func movedFrom(_ asset: OwnedFiles.PackedID, otherThan albumID: String, manifest: Manifest,
-                          settled: (String) -> Bool, exportDir: String) -> FilePlacer.Donor? {
-        for (otherID, entry) in manifest.albums {
-            guard let file = entry.files[packed: asset], !file.seen, otherID != albumID, settled(otherID) else { continue }
+                          donors: Manifest.Donors, exportDir: String) -> FilePlacer.Donor? {
+        for otherID in donors.albumIDs(holding: asset) where otherID != albumID {
+            guard let entry = manifest.albums[otherID], let file = entry.files[packed: asset], !file.seen else { continue }
             return FilePlacer.Donor(path: exportDir + "/" + entry.folder + "/" + file.name, size: file.size, mtime: file.mtime)
         }
         return nil

@@ -128,6 +128,7 @@ public struct ExportRun: Sendable {
 
         // Folders that change owner or name: moved along when possible, else their old files are parked.
         var dryRunListing: [String: String] = [:]
+        let assignedFolders = Set(folders.values.map(\.folder))
         for album in albums {
             guard let assignment = folders[album.id] else { continue }
             if let previous = manifest.albums[album.id], previous.folder == assignment.folder {
@@ -139,7 +140,7 @@ public struct ExportRun: Sendable {
             }
             if let previous = manifest.albums[album.id] {
                 // Renamed in Immich: move our folder instead of copying everything again.
-                if canMove(previous.folder, to: assignment.folder, manifest: manifest, folders: folders) {
+                if canMove(previous.folder, to: assignment.folder, manifest: manifest, assignedFolders: assignedFolders) {
                     if !dryRun {
                         try moveFolder(previous.folder, to: assignment.folder, manifest: &manifest, store: store)
                         try store.recordAlbumMoved(album.id, folder: assignment.folder, base: assignment.base)
@@ -173,6 +174,11 @@ public struct ExportRun: Sendable {
         var found = 0
         var expected = 0
         var fatal: String?
+        // Folders are settled now: which albums own files in each, and which files of albums
+        // without a folder this run may become another album's new copy.
+        let folderOwners = Manifest.FolderOwners(manifest)
+        var donors = Manifest.Donors()
+        for albumID in manifest.albums.keys where folders[albumID] == nil { donors.addUnclaimed(of: albumID, in: manifest) }
 
         /// Album folders that got new files: their entries are made durable once, at the end.
         var changedFolders: Set<String> = []
@@ -180,8 +186,6 @@ public struct ExportRun: Sendable {
         let staged = StagedCopies()
         var pending: [CatalogAsset] = []
         var currentAlbum: String?
-        // Albums whose files are final for this run: an unseen file there has left its album.
-        var processedAlbums: Set<String> = []
         // Copies run in lanes shared by all albums (`CopyLanes`), in one task group for the loop.
         var lanes = CopyLanes(limit: config.copyConcurrency)
         try await withThrowingTaskGroup(of: CopyLanes.Landed.self) { copies in
@@ -205,11 +209,11 @@ public struct ExportRun: Sendable {
                 guard fatal == nil && !control.isCancelled else { return try keepFolders(of: prepared) }
                 try await syncAlbum(
                     job, prepared: prepared, copies: &copies, lanes: &lanes, manifest: &manifest, store: store, staged: staged,
-                    changedFolders: &changedFolders, mapper: mapper, logger: logger,
-                    settledAlbum: { id in processedAlbums.contains(id) || folders[id] == nil })
-                // Its copies still in the lanes are no donors: a new file has no record yet, and an
-                // update's old record differs from its source.
-                processedAlbums.insert(job.albumID)
+                    changedFolders: &changedFolders, mapper: mapper, logger: logger, donors: donors)
+                // Its files are final for this run: an unseen one has left the album. Its copies
+                // still in the lanes are no donors: a new file has no record yet, and an update's
+                // old record differs from its source.
+                donors.addUnclaimed(of: job.albumID, in: manifest)
                 manifest.albums[job.albumID]?.files.consolidate()
                 found += prepared.found
                 expected += job.assetCount
@@ -231,8 +235,8 @@ public struct ExportRun: Sendable {
                 var rows: [CatalogAsset] = []
                 rows.reserveCapacity(pending.count)
                 swap(&rows, &pending)
-                preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, mapper: mapper,
-                                                            sources: sources, prefetch: prefetch)))
+                preparing.append((job, prepareAlbum(job, assets: consume rows, manifest: manifest, folderOwners: folderOwners,
+                                                    mapper: mapper, sources: sources, prefetch: prefetch)))
                 while mustWait() { try await finishOldest() }
             }
 
@@ -301,9 +305,8 @@ public struct ExportRun: Sendable {
 
     /// A folder may move with its album when we created it, nobody else is assigned to it, and the
     /// new name is free on disk.
-    private func canMove(_ old: String, to new: String, manifest: Manifest, folders: [String: FolderPlanner.Assignment]) -> Bool {
-        guard manifest.createdFolders.contains(old), old != new,
-              !folders.values.contains(where: { $0.folder == old }),
+    private func canMove(_ old: String, to new: String, manifest: Manifest, assignedFolders: Set<String>) -> Bool {
+        guard manifest.createdFolders.contains(old), old != new, !assignedFolders.contains(old),
               !new.hasPrefix(old + "/"), !old.hasPrefix(new + "/") else { return false }
         guard let st = try? FileSystem.lstatPath(config.exportDir + "/" + old), st.isDirectory else { return false }
         return !FileSystem.exists(config.exportDir + "/" + new)

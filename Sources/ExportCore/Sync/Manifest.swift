@@ -44,11 +44,6 @@ public struct Manifest: Sendable, Equatable {
 
     public var fileCount: Int { albums.values.reduce(0) { $0 + $1.files.count } }
 
-    /// The albums whose files live in `folder` (cheap: their file tables are shared, not copied).
-    func owners(ofFolder folder: String) -> [(albumID: String, files: OwnedFiles)] {
-        albums.compactMap { $0.value.folder == folder ? ($0.key, $0.value.files) : nil }
-    }
-
     /// Files owned through `owners`, by collision key, for the planner.
     static func ownedNames(of owners: [(albumID: String, files: OwnedFiles)]) -> [String: (albumID: String, assetID: String)] {
         var result: [String: (albumID: String, assetID: String)] = [:]

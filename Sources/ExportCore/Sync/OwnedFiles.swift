@@ -108,6 +108,11 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         return result
     }
 
+    /// The ids of `unseen`, nothing decoded.
+    var unseenIDs: [PackedID] {
+        base.unseenRows.map { base.id(at: $0) } + overlay.compactMap { $0.value.seen ? nil : $0.key }
+    }
+
     public var count: Int { base.liveCount + overlay.count }
     public var isEmpty: Bool { count == 0 }
 
