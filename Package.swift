@@ -1,9 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Linux only. The code calls Glibc directly (O_DIRECT, fstatfs, posix_fadvise, mallopt, Linux
+// socket and descriptor flags) and the add-on image is Linux; no `platforms:` entry claims an
+// Apple system that nothing builds or tests.
 let package = Package(
     name: "immich-export",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "immich-export", targets: ["immich-export"]),
     ],
