@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),      // Insecure.SHA1
+        .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.1"),
     ],
     targets: [
         // Thin C shims: the only places that see libpq / libmosquitto headers.
@@ -30,6 +32,8 @@ let package = Package(
         // Config → Catalog → Plan → Sync → Progress.
         .target(name: "ExportCore", dependencies: [
             "Postgres",
+            .product(name: "Algorithms", package: "swift-algorithms"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),

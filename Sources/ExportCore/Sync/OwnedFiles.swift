@@ -1,3 +1,5 @@
+import Algorithms
+
 /// The files one album owns, by asset id: the part of the manifest that grows with the library,
 /// so it is kept compact. Entries loaded from the snapshot (written sorted) sit in a sorted
 /// column store: the UUID as two words and a companion tag, size, mtime, and the name's bytes in
@@ -123,7 +125,7 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
         let base = self.base
         let fromBase = base.liveRows.lazy.map { (assetID: base.id(at: $0).assetID, file: base.file(at: $0)) }
         let fromOverlay = overlay.lazy.map { (assetID: $0.key.assetID, file: $0.value) }
-        return fromBase.makeIterator().chained(with: fromOverlay.makeIterator())
+        return chain(fromBase, fromOverlay).makeIterator()
     }
 
     public static func == (a: OwnedFiles, b: OwnedFiles) -> Bool {
@@ -311,26 +313,5 @@ private struct SortedColumns: Sendable {
         }
         exact(&high); exact(&low); exact(&companion); exact(&sizes); exact(&mtimes)
         exact(&nameEnds); exact(&names); exact(&flags)
-    }
-}
-
-private extension IteratorProtocol {
-    /// This iterator's elements, then `next`'s.
-    func chained<Other: IteratorProtocol>(with next: Other) -> ChainedIterator<Self, Other> where Other.Element == Element {
-        ChainedIterator(first: self, second: next)
-    }
-}
-
-struct ChainedIterator<First: IteratorProtocol, Second: IteratorProtocol>: IteratorProtocol where First.Element == Second.Element {
-    var first: First?
-    var second: Second
-    init(first: First, second: Second) {
-        self.first = first
-        self.second = second
-    }
-    mutating func next() -> First.Element? {
-        if first != nil, let element = first!.next() { return element }
-        first = nil
-        return second.next()
     }
 }
