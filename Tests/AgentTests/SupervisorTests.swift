@@ -96,18 +96,39 @@ struct SupervisorTests {
     }
 }
 
-@Suite("Plain HTTP answers")
-struct PlainHTTPAnswerTests {
+@Suite("Supervisor HTTP answers")
+struct SupervisorHTTPAnswerTests {
+    static let service = #"{"result":"ok","data":{"host":"h","port":1883}}"#
+
+    func ask(_ raw: String) async throws -> Result<SupervisorMQTTService, SupervisorError> {
+        let server = try OneShotHTTPServer(raw: raw)
+        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(server.port)")!, token: "t", timeout: 5)
+        do { return .success(try await client.mqttService()) } catch { return .failure(error) }
+    }
+
     @Test("content-length, chunked and read-to-close bodies")
-    func bodies() throws {
-        let fixed = try PlainHTTPClient.parse(Data("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA".utf8))
-        #expect(fixed.status == 200 && String(decoding: fixed.body, as: UTF8.self) == "ok")
-        let chunked = try PlainHTTPClient.parse(Data("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n".utf8))
-        #expect(String(decoding: chunked.body, as: UTF8.self) == "{\"a\":1}")
-        let closed = try PlainHTTPClient.parse(Data("HTTP/1.0 403 Forbidden\r\nServer: x\r\n\r\nno".utf8))
-        #expect(closed.status == 403 && closed.body == Data("no".utf8))
-        #expect(throws: PlainHTTPClient.Failure.self) { try PlainHTTPClient.parse(Data("garbage".utf8)) }
-        #expect(throws: PlainHTTPClient.Failure.self) { try PlainHTTPClient.parse(Data("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort".utf8)) }
+    func bodies() async throws {
+        let expected = SupervisorMQTTService(host: "h", port: 1883, ssl: false)
+        let fixed = "HTTP/1.1 200 OK\r\nContent-Length: \(Self.service.utf8.count)\r\n\r\n\(Self.service)"
+        #expect(try await ask(fixed).get() == expected)
+        let half = Self.service.utf8.count / 2
+        let (head, tail) = (String(Self.service.prefix(half)), String(Self.service.dropFirst(half)))
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "\(String(head.utf8.count, radix: 16));x=y\r\n\(head)\r\n\(String(tail.utf8.count, radix: 16))\r\n\(tail)\r\n0\r\n\r\n"
+        #expect(try await ask(chunked).get() == expected)
+        #expect(try await ask("HTTP/1.0 200 OK\r\nServer: x\r\n\r\n\(Self.service)").get() == expected)
+        #expect(try await ask("HTTP/1.0 403 Forbidden\r\nServer: x\r\n\r\nno") == .failure(.httpStatus(403)))
+    }
+
+    @Test("a garbled or cut answer is an error, never a broker")
+    func brokenAnswers() async throws {
+        for raw in ["garbage\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 90\r\n\r\n\(Self.service)"] {
+            guard case let .failure(.unreachable(reason)) = try await ask(raw) else {
+                Issue.record("\(raw): expected the Supervisor to count as unreachable")
+                continue
+            }
+            #expect(!reason.isEmpty)
+        }
     }
 
     @Test("an unreachable Supervisor is a clear error, not a wait for the timeout")

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import Glibc
+import NIOCore
 
 /// The MQTT broker Home Assistant's Supervisor hands to add-ons that declare `services: [mqtt:need]`.
 public struct SupervisorMQTTService: Sendable, Equatable {
@@ -57,10 +60,15 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Asks the Supervisor (`http://supervisor`) for services, authenticated with SUPERVISOR_TOKEN.
+/// One GET through AsyncHTTPClient on the process's shared event loops; `timeout` bounds the
+/// whole exchange, and a refused connection fails at once instead of being retried until then.
 public struct SupervisorClient: Sendable {
     public let baseURL: URL
     let token: String
     let timeout: TimeInterval
+
+    /// The largest answer read; the MQTT service's is a few hundred bytes.
+    static let maxAnswerBytes = 1 << 20
 
     public init(baseURL: URL = URL(string: "http://supervisor")!, token: String, timeout: TimeInterval = 10) {
         self.baseURL = baseURL
@@ -69,15 +77,40 @@ public struct SupervisorClient: Sendable {
     }
 
     public func mqttService() async throws(SupervisorError) -> SupervisorMQTTService {
-        let response: PlainHTTPClient.Response
+        let (status, body) = try await get("services/mqtt")
+        guard status == 200 else { throw .httpStatus(status) }
+        return try SupervisorMQTTService.decode(body)
+    }
+
+    private func get(_ path: String) async throws(SupervisorError) -> (status: Int, body: Data) {
+        let url = baseURL.appendingPathComponent(path)
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        let limit = TimeAmount.milliseconds(Int64(max(timeout, 0.1) * 1000))
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: limit, read: limit))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let result: Result<(Int, Data), SupervisorError>
         do {
-            response = try await PlainHTTPClient(timeout: timeout).get(
-                baseURL.appendingPathComponent("services/mqtt"),
-                headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")])
+            let response = try await client.execute(request, deadline: .now() + limit)
+            let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
+            result = .success((Int(response.status.code), Data(body.readableBytesView)))
         } catch {
-            throw .unreachable(error.description)
+            result = .failure(.unreachable(Self.reason(error, url: url)))
         }
-        guard response.status == 200 else { throw .httpStatus(response.status) }
-        return try SupervisorMQTTService.decode(response.body)
+        try? await client.shutdown()
+        return try result.get()
+    }
+
+    /// What went wrong, in the words the agent logs.
+    static func reason(_ error: any Error, url: URL) -> String {
+        let endpoint = "\(url.host ?? "?"):\(url.port ?? 80)"
+        if error is NIOTooManyBytesError { return "the answer is larger than 1 MiB" }
+        if let io = error as? IOError { return "cannot connect to \(endpoint): \(String(cString: strerror(io.errnoCode)))" }
+        switch error as? HTTPClientError {
+        case .connectTimeout?, .deadlineExceeded?, .readTimeout?: return "timed out"
+        default: return "\(endpoint): \(error)"
+        }
     }
 }

@@ -11,7 +11,12 @@ final class OneShotHTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var received: String?
 
-    init(response body: String, status: String = "200 OK") throws {
+    convenience init(response body: String, status: String = "200 OK") throws {
+        try self.init(raw: "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+    }
+
+    /// Answers with `response` exactly as given (status line, headers and body), then closes.
+    init(raw response: String) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var address = sockaddr_in()
@@ -24,7 +29,6 @@ final class OneShotHTTPServer: @unchecked Sendable {
         }
         guard bound, listen(fd, 1) == 0 else { close(fd); throw ObserverError("cannot listen on loopback") }
         port = Int(UInt16(bigEndian: address.sin_port))
-        let response = "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         let listener = fd
         Thread.detachNewThread { [self] in
             defer { close(listener) }
