@@ -41,7 +41,8 @@ public indirect enum ConfigValue: Sendable, Equatable {
 
     public static func parseYAML(_ text: String) throws -> ConfigValue {
         // Plain scalars are typed by `PlainScalar`: Yams' default resolver compiles its rules as
-        // regular expressions (ICU, megabytes of code and data paged in for a few lines of config).
+        // regular expressions through ICU, which every process would then page in (measured in
+        // docs/benchmarks.md, Decisions).
         guard let node = try Yams.compose(yaml: text, .basic) else { return .map([]) }
         return try fromYAML(node)
     }
