@@ -4,7 +4,8 @@ import Logging
 ///
 /// `start()` returns at once; the connection comes up in the background and is kept up
 /// (with backoff) until `stop()`. Watch `connectionEvents` for its state and read
-/// `messages` for subscribed topics. Thread-safe.
+/// `messages` for subscribed topics. Thread-safe. Broker events (connected, lost, a failed
+/// attempt) are not logged here, only reported as events: their one log line is the owner's.
 public final class MQTTClient: Sendable {
     private let connection: MosquittoConnection
 

@@ -47,7 +47,6 @@ extension MosquittoConnection {
             s.lastError = nil
             return s.subscriptions
         }
-        logger.info("Connected to MQTT broker", metadata: ["subscriptions": "\(topics.count)"])
         // Clean sessions forget subscriptions, so every (re)connect re-sends all of them.
         for (topic, qos) in topics.sorted(by: { $0.key < $1.key }) {
             sendSubscribe(mosq, topic: topic, qos: qos)
@@ -70,11 +69,6 @@ extension MosquittoConnection {
         }
         if wasConnected {
             let reason = rc == 0 ? "client disconnected" : Mosquitto.describe(rc)
-            if rc == 0 {
-                logger.info("Disconnected from MQTT broker")
-            } else {
-                logger.warning("Lost connection to MQTT broker; reconnecting", metadata: ["reason": "\(reason)"])
-            }
             eventSink.yield(.disconnected(reason: reason))
         } else if rc != 0 && rc != Mosquitto.code(MOSQ_ERR_CONN_REFUSED) {
             // Dropped during the handshake (e.g. TLS mismatch); a refused CONNACK was

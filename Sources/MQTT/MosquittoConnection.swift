@@ -90,10 +90,6 @@ final class MosquittoConnection: Sendable {
             guard let mosq = h.mosq else { throw .stopped }
             try configure(mosq)
             h.phase = .connecting
-            logger.info("Connecting to MQTT broker", metadata: [
-                "mqtt.tls": "\(configuration.tls)",
-                "mqtt.auth": "\(configuration.username != nil)",
-            ])
             if !attemptConnect(mosq, &h) {
                 scheduleRetry()
             }
@@ -175,15 +171,9 @@ final class MosquittoConnection: Sendable {
         state.withLock { $0.retryTask = task }
     }
 
+    /// Reported as an event only: whoever owns the client logs broker events, once each.
     func reportConnectFailure(_ error: MQTTError) {
-        let repeated = state.withLock { s -> Bool in
-            defer { s.lastError = error }
-            return s.lastError == error
-        }
-        // The same failure every backoff step would flood the log; say it once at warning.
-        logger.log(level: repeated ? .debug : .warning, "MQTT connect failed; retrying with backoff", metadata: [
-            "error": "\(error)",
-        ])
+        state.withLock { $0.lastError = error }
         eventSink.yield(.connectFailed(reason: error.description))
     }
 
@@ -317,7 +307,7 @@ final class MosquittoConnection: Sendable {
         }
         guard didStop else { return }
         state.withLock { $0.connected = false }
-        logger.info("MQTT client stopped")
+        logger.debug("MQTT client stopped")
         eventSink.finish()
         messageSink.finish()
     }

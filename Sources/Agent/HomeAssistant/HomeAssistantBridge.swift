@@ -43,7 +43,10 @@ final class HomeAssistantBridge: Sendable {
             logger.error("MQTT cannot start; Home Assistant integration is off", metadata: ["error": "\(error)"])
             return
         }
-        logger.info("connecting to MQTT broker", metadata: ["broker": "\(client.configuration.endpoint)"])
+        let settings = client.configuration
+        logger.info("connecting to MQTT broker", metadata: [
+            "broker": "\(settings.endpoint)", "tls": "\(settings.tls)", "auth": "\(settings.username != nil)",
+        ])
         await withDiscardingTaskGroup { group in
             group.addTask { await self.followConnection() }
             group.addTask { await self.followMessages() }
@@ -66,29 +69,27 @@ final class HomeAssistantBridge: Sendable {
         await client.stop()
     }
 
+    /// The one log line per broker event: connected (info), lost (warning; a disconnect we asked
+    /// for at shutdown is debug), a failed attempt (warning the first time for a reason, then debug:
+    /// a broker that stays down would otherwise log every backoff step).
     private func followConnection() async {
         var lastFailure: String?
+        let broker: Logger.MetadataValue = "\(client.configuration.endpoint)"
         for await event in client.connectionEvents {
             switch event {
             case .connected:
-                logger.info("connected to MQTT broker; announcing entities", metadata: ["broker": "\(client.configuration.endpoint)"])
+                logger.info("connected to MQTT broker; announcing entities", metadata: ["broker": broker])
                 lastFailure = nil
                 publisher.publishAll()
             case let .disconnected(reason):
-                if stopping.load(ordering: .relaxed) {
-                    logger.debug("disconnected from MQTT broker", metadata: ["reason": "\(reason)"])
-                } else {
-                    logger.error("lost the MQTT broker connection; reconnecting", metadata: ["reason": "\(reason)"])
-                }
+                let ours = stopping.load(ordering: .relaxed)
+                logger.log(level: ours ? .debug : .warning, ours ? "disconnected from MQTT broker" : "lost the MQTT broker connection; reconnecting",
+                           metadata: ["broker": broker, "reason": "\(reason)"])
             case let .connectFailed(reason):
-                // Once per distinct reason: a broker that stays down would otherwise log every backoff step.
-                if reason != lastFailure {
-                    logger.error("cannot connect to MQTT broker; exports continue, retrying in the background", metadata: [
-                        "broker": "\(client.configuration.endpoint)", "reason": "\(reason)",
-                    ])
-                } else {
-                    logger.debug("MQTT connect retry failed", metadata: ["reason": "\(reason)"])
-                }
+                let repeated = reason == lastFailure
+                logger.log(level: repeated ? .debug : .warning,
+                           repeated ? "MQTT connect retry failed" : "cannot connect to MQTT broker; exports continue, retrying in the background",
+                           metadata: ["broker": broker, "reason": "\(reason)"])
                 lastFailure = reason
             }
         }
