@@ -60,9 +60,12 @@ let package = Package(
             ],
             resources: [.copy("Page")]),
 
+        // The options file as every command reads it: each part's options, one error for all.
+        .target(name: "AppConfig", dependencies: ["ExportCore", "Agent", "WebUI"]),
+
         // The command-line tool: thin argument-parser commands.
         .executableTarget(name: "immich-export", dependencies: [
-            "ExportCore", "Agent", "WebUI", "CGlibcMalloc",
+            "ExportCore", "Agent", "WebUI", "AppConfig", "CGlibcMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], linkerSettings: [
@@ -90,10 +93,10 @@ let package = Package(
         ]),
 
         .testTarget(name: "ExportCoreTests", dependencies: [
-            "ExportCore", "TestSupport", "Postgres", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+            "ExportCore", "AppConfig", "WebUI", "TestSupport", "Postgres", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
-        .testTarget(name: "WebUITests", dependencies: ["WebUI", "Agent", "ExportCore", "TestSupport"]),
+        .testTarget(name: "WebUITests", dependencies: ["WebUI", "Agent", "AppConfig", "ExportCore", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ExportCore", "TestSupport", "MQTT"]),
     ]
 )

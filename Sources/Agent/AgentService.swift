@@ -12,6 +12,7 @@ import Synchronization
 /// deleted — publishes `offline`, disconnects and returns.
 public final class AgentService: Service, Sendable {
     public let config: ExportConfig
+    public let settings: AgentConfig
     public let tracker: ProgressTracker
     public let runner: Runner
     public let topics: HATopics
@@ -22,22 +23,24 @@ public final class AgentService: Service, Sendable {
     let timeZone: TimeZone
     let birthDelay: ClosedRange<Double>
 
-    /// Throws when the `schedule` option is not a valid cron expression (the CLI exits 2).
+    /// Throws when the `schedule` option is not a valid cron expression (`AgentConfig.read`
+    /// reports that as a configuration problem before).
     public init(
-        config: ExportConfig, logger: Logger,
+        config: ExportConfig, settings: AgentConfig, logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         supervisorURL: URL = URL(string: "http://supervisor")!,
         timeZone: TimeZone = .current,
         birthDelay: ClosedRange<Double> = 0.5...2.5
     ) throws(CronError) {
-        self.schedule = try Scheduler.parse(config.schedule)
+        self.schedule = try Scheduler.parse(settings.schedule)
         self.config = config
+        self.settings = settings
         self.logger = logger
         self.environment = environment
         self.supervisorURL = supervisorURL
         self.timeZone = timeZone
         self.birthDelay = birthDelay
-        self.topics = HATopics(config.mqtt)
+        self.topics = HATopics(settings.mqtt)
         let sink = ProgressFileSink(exportDir: config.exportDir, logger: logger)
         self.tracker = ProgressTracker(initial: Self.starting(from: sink.read(), setupProblem: config.setupProblem))
         self.runner = Runner(config: config, tracker: tracker, logger: logger)
@@ -132,7 +135,7 @@ public final class AgentService: Service, Sendable {
     /// retrying while it is not ready yet (it can lag behind the add-on at boot).
     private func makeBridge() async -> HomeAssistantBridge? {
         let address: BrokerAddress
-        switch BrokerSource.decide(config.mqtt, environment: environment) {
+        switch BrokerSource.decide(settings.mqtt, environment: environment) {
         case let .disabled(reason):
             logger.notice("MQTT is off: \(reason); set mqtt_host to publish to Home Assistant")
             return nil

@@ -1,4 +1,5 @@
 import Agent
+import AppConfig
 import ArgumentParser
 import ExportCore
 import Logging
@@ -20,26 +21,14 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         // Without database settings (the add-on's first start) the agent still comes up: the page
         // and the error sensor say what to fill in, and every run fails at once.
-        let config = try loadConfigOrExit(options.config, allowUnsetDatabase: true)
+        let options = try loadOptionsOrExit(options.config, allowUnsetDatabase: true)
         let logger = Logger(label: "immich-export")
-        let agent: AgentService
-        do {
-            agent = try AgentService(config: config, logger: logger)
-        } catch {
-            Console.error("error: schedule: \(error.message)")
-            throw Exit.badConfig
-        }
-        let web: WebServer.Settings
-        do {
-            web = try WebServer.Settings.from(config.web)
-        } catch {
-            Console.error("error: \(error)")
-            throw Exit.badConfig
-        }
+        // The schedule and web_allow were checked with the other options: these cannot fail now.
+        let agent = try AgentService(config: options.export, settings: options.agent, logger: logger)
         let page = WebServer(
-            settings: web, runner: agent.runner, tracker: agent.tracker,
-            history: RunHistory(path: RunHistory.defaultPath(exportDir: config.exportDir)),
-            schedule: config.schedule, logger: logger)
+            settings: try WebServer.Settings.from(options.web), runner: agent.runner, tracker: agent.tracker,
+            history: RunHistory(path: RunHistory.defaultPath(exportDir: options.export.exportDir)),
+            schedule: options.agent.schedule, logger: logger)
         try await agent.runUntilSignalled(alongside: [page])
     }
 }

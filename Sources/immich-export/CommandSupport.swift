@@ -1,3 +1,4 @@
+import AppConfig
 import ArgumentParser
 import ExportCore
 import Foundation
@@ -9,22 +10,28 @@ enum Exit {
     static let badConfig = ExitCode(2)
 }
 
-/// Loads the config or exits 2 with a message naming the key. Bootstraps logging once.
+/// The export's settings, or exit 2 with a message naming every bad option (the agent's and the
+/// page's too: one file, checked whole). Bootstraps logging once.
+func loadConfigOrExit(_ path: String?, logLevelOverride: Logger.Level? = nil) throws -> ExportConfig {
+    try loadOptionsOrExit(path, logLevelOverride: logLevelOverride).export
+}
+
+/// Every part's settings, or exit 2 with one message naming every bad option.
 /// `allowUnsetDatabase`: the agent starts without `db_host` and reports it instead.
-func loadConfigOrExit(_ path: String?, logLevelOverride: Logger.Level? = nil, allowUnsetDatabase: Bool = false) throws -> ExportConfig {
+func loadOptionsOrExit(_ path: String?, logLevelOverride: Logger.Level? = nil, allowUnsetDatabase: Bool = false) throws -> OptionsFile.Loaded {
     // A peer closing a socket (MQTT broker, browser, database) must never kill the process.
     signal(SIGPIPE, SIG_IGN)
-    let loaded: ConfigLoader.Loaded
+    let loaded: OptionsFile.Loaded
     do {
-        loaded = try ConfigLoader.load(path: path, allowUnsetDatabase: allowUnsetDatabase)
+        loaded = try OptionsFile.load(path: path, allowUnsetDatabase: allowUnsetDatabase)
     } catch {
         Console.error("error: \(error.description)")
         throw Exit.badConfig
     }
-    LogSetup.bootstrap(level: logLevelOverride ?? loaded.config.logLevel.loggerLevel)
+    LogSetup.bootstrap(level: logLevelOverride ?? loaded.export.logLevel.loggerLevel)
     let logger = Logger(label: "immich-export")
     for warning in loaded.warnings { logger.warning("\(warning)", metadata: ["config": "\(loaded.source)"]) }
-    return loaded.config
+    return loaded
 }
 
 extension LogLevelOption {

@@ -15,7 +15,8 @@ struct BrokerLogTests {
             let lines = LogLines()
             var logger = Logger(label: "agent-test") { _ in lines }
             logger.logLevel = .debug
-            let agent = try AgentService(config: sandbox.agentConfig(broker), logger: logger, environment: [:],
+            let (config, settings) = sandbox.agentConfig(broker)
+            let agent = try AgentService(config: config, settings: settings, logger: logger, environment: [:],
                                          supervisorURL: URL(string: "http://127.0.0.1:9")!, birthDelay: 0.05...0.2)
             let task = Task { try await agent.runUntilSignalled(handleSignals: false) }
             let connected = "connected to MQTT broker; announcing entities"

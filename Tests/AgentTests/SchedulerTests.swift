@@ -64,8 +64,10 @@ struct SchedulerTests {
 
     @Test func agentRefusesToStartWithAnInvalidSchedule() throws {
         let config = ExportConfig(exportDir: "/nonexistent/x", assetsRoot: "/nonexistent/y",
-                                  database: .init(host: "127.0.0.1", database: "x", user: "x"), schedule: "0 2 * * MON-XYZ")
-        #expect(throws: CronError.self) { try AgentService(config: config, logger: logger) }
+                                  database: .init(host: "127.0.0.1", database: "x", user: "x"))
+        var settings = AgentConfig()
+        settings.schedule = "0 2 * * MON-XYZ"
+        #expect(throws: CronError.self) { try AgentService(config: config, settings: settings, logger: logger) }
     }
 
     static let nextFires: [(String, String, String, String, String)] = [

@@ -1,7 +1,9 @@
+import AppConfig
 import ExportCore
 import Foundation
 import Testing
 import TestSupport
+import WebUI
 
 /// The Home Assistant add-on folder (`addon/`) and `repository.yaml`, checked the way the Supervisor
 /// reads them, against the community linter's rules (frenck/action-addon-linter: its JSON schema for
@@ -297,22 +299,22 @@ struct AddonConfigTests {
         let parent = try Shell.makeTempDirectory("addon-config")
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let defaults = try Self.asOptionsJSON(try Self.userOptions(exportParent: parent, filled: false))
-        let loaded = try ConfigLoader.validate(defaults, source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true)
-        let problem = try #require(loaded.config.setupProblem)
+        let loaded = try OptionsFile.validate(defaults, source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true)
+        let problem = try #require(loaded.export.setupProblem)
         for needle in ["Immich's database is not set", "Configuration tab", "db_host", "db_pass", "DB_PASSWORD"] {
             #expect(problem.contains(needle), "\(problem)")
         }
         #expect(problem.count <= 255, "the error sensor's state keeps 255 characters")
         do {
-            _ = try ConfigLoader.validate(defaults, source: ConfigLoader.addonOptionsPath)
+            _ = try OptionsFile.validate(defaults, source: ConfigLoader.addonOptionsPath)
             Issue.record("a run without db_host must be a configuration error")
         } catch {
             #expect(error.problems.map(\.key) == ["db_host"], "\(error)")
         }
         // Filled in, nothing is left to report.
-        let filled = try ConfigLoader.validate(try Self.asOptionsJSON(try Self.userOptions(exportParent: parent)),
+        let filled = try OptionsFile.validate(try Self.asOptionsJSON(try Self.userOptions(exportParent: parent)),
                                                source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true)
-        #expect(filled.config.setupProblem == nil)
+        #expect(filled.export.setupProblem == nil)
     }
 
     @Test("sample user values pass the schema exactly when the agent accepts them")
@@ -327,7 +329,7 @@ struct AddonConfigTests {
             options.append((key, value))
             let json = try Self.asOptionsJSON(options)
             do {
-                _ = try ConfigLoader.validate(json, source: "options.json")
+                _ = try OptionsFile.validate(json, source: "options.json")
                 return []
             } catch {
                 return error.problems.filter { $0.key == key }.map(\.message)
@@ -392,7 +394,7 @@ struct AddonConfigTests {
     @Test("every option the agent reads is declared in the schema, and nothing else")
     func agentKeys() throws {
         let declared = Set(try Self.schema().map(\.0))
-        let read = Set(ConfigKey.allCases.map(\.rawValue))
+        let read = Set(OptionsFile.allKeys)
         #expect(read.subtracting(declared).isEmpty, "not declared in addon/config.yaml: \(read.subtracting(declared).sorted())")
         #expect(declared.subtracting(read).isEmpty, "declared but never read: \(declared.subtracting(read).sorted())")
         // The standalone config.yaml documents the same keys.
@@ -405,18 +407,20 @@ struct AddonConfigTests {
         let parent = try Shell.makeTempDirectory("addon-config")
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let options = try Self.userOptions(exportParent: parent)
-        let loaded = try ConfigLoader.validate(try Self.asOptionsJSON(options), source: "options.json")
+        let loaded = try OptionsFile.validate(try Self.asOptionsJSON(options), source: "options.json")
         #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
 
         // Whatever the add-on sets by default is what the agent would use anyway.
         let required: Set<String> = ["export_dir", "assets_root", "db_host", "db_pass"]
-        let minimal = try ConfigLoader.validate(
+        let minimal = try OptionsFile.validate(
             try Self.asOptionsJSON(options.filter { required.contains($0.0) }), source: "minimal.json")
-        #expect(loaded.config == minimal.config, "an add-on default differs from the agent's default")
+        #expect(loaded.export == minimal.export, "an add-on default differs from the export's default")
+        #expect(loaded.agent == minimal.agent, "an add-on default differs from the agent's default")
+        #expect(loaded.web == minimal.web, "an add-on default differs from the page's default")
 
         // What the agent insists on is either given a default or mandatory in the add-on.
         var mustHave: Set<String> = []
-        do { _ = try ConfigLoader.validate(.map([]), source: "empty") } catch { mustHave = Set(error.problems.map(\.key)) }
+        do { _ = try OptionsFile.validate(.map([]), source: "empty") } catch { mustHave = Set(error.problems.map(\.key)) }
         #expect(!mustHave.isEmpty)
         let schema = Dictionary(try Self.schema(), uniquingKeysWith: { a, _ in a })
         for key in mustHave {
@@ -426,7 +430,7 @@ struct AddonConfigTests {
         // A user who leaves a mandatory option empty gets the agent's message naming it.
         var missing = options
         missing.removeAll { $0.0 == "db_host" }
-        #expect(throws: ConfigError.self) { try ConfigLoader.validate(try Self.asOptionsJSON(missing), source: "options.json") }
+        #expect(throws: ConfigError.self) { try OptionsFile.validate(try Self.asOptionsJSON(missing), source: "options.json") }
     }
 
     // MARK: Translations, repository, Dockerfile, docs, images
@@ -508,9 +512,9 @@ struct AddonConfigTests {
             let found = docs.contains(needle)
             #expect(found, "DOCS.md does not mention \(needle)")
         }
-        for key in ConfigKey.allCases {
-            let found = docs.contains("`\(key.rawValue)`")
-            #expect(found, "DOCS.md does not explain \(key.rawValue)")
+        for key in OptionsFile.allKeys {
+            let found = docs.contains("`\(key)`")
+            #expect(found, "DOCS.md does not explain \(key)")
         }
         let readme = try Self.text("README.md")
         for needle in ["docker build -f addon/Dockerfile .", "(addon/DOCS.md)", "scripts/demo", "scripts/test"] {

@@ -1,14 +1,15 @@
+import AppConfig
 import ExportCore
 import Foundation
 import Testing
 
 @Suite("Configuration")
 struct ConfigTests {
-    func load(_ text: String, json: Bool = false) throws(ConfigError) -> ConfigLoader.Loaded {
+    func load(_ text: String, json: Bool = false) throws(ConfigError) -> OptionsFile.Loaded {
         let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString)." + (json ? "json" : "yaml")
         FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return try ConfigLoader.load(path: path)
+        return try OptionsFile.load(path: path)
     }
 
     let minimal = """
@@ -19,14 +20,16 @@ struct ConfigTests {
 
     @Test("defaults match the add-on we replace")
     func defaults() throws {
-        let c = try load(minimal).config
+        let loaded = try load(minimal)
+        let c = loaded.export
         #expect(c.database.port == 5432)
         #expect(c.database.database == "immich")
-        #expect(c.schedule == "0 2 * * *")
+        #expect(loaded.agent.schedule == "0 2 * * *")
         #expect(c.guardRule == GuardRule(minFoundAbsolute: 100, minFoundFraction: 0.05))
         #expect(c.logLevel == .info)
-        #expect(c.mqtt.topicPrefix == "immich_backup")
-        #expect(c.mqtt.discoveryPrefix == "homeassistant")
+        #expect(loaded.agent.mqtt.topicPrefix == "immich_backup")
+        #expect(loaded.agent.mqtt.discoveryPrefix == "homeassistant")
+        #expect(loaded.web.port == 8099)
         #expect(c.database.readOnly)
     }
 
@@ -41,9 +44,9 @@ struct ConfigTests {
                 to: /media/photos
             colour: blue
             """)
-        #expect(loaded.config.database.password == "0123")
-        #expect(loaded.config.database.port == 5433)
-        #expect(loaded.config.pathMap == [PathMapping(from: "/mnt/photos", to: "/media/photos")])
+        #expect(loaded.export.database.password == "0123")
+        #expect(loaded.export.database.port == 5433)
+        #expect(loaded.export.pathMap == [PathMapping(from: "/mnt/photos", to: "/media/photos")])
         #expect(loaded.warnings.count == 1)
         #expect(loaded.warnings[0].contains("colour"))
     }
@@ -57,7 +60,9 @@ struct ConfigTests {
              "ha_push_interval_sec": 2, "db_timeout": 7, "db_max_retries": 5, "mqtt_tls": false}
             """, json: true)
         #expect(loaded.warnings.isEmpty)
-        let c = loaded.config
+        let c = loaded.export
+        #expect(loaded.agent.schedule == "30 3 * * *")
+        #expect(loaded.agent.haPushIntervalSec == 2)
         #expect(c.immichUserID == nil)
         #expect(c.logLevel == .debug)
         #expect(c.database.connectTimeout == 7)
@@ -87,6 +92,27 @@ struct ConfigTests {
         }
     }
 
+    @Test("bad options of the export, the agent and the page come back in one error; secrets never echoed")
+    func onePartsError() {
+        do {
+            _ = try load(minimal + """
+
+                db_port: 0
+                mqtt_port: many
+                mqtt_pass: [7, 8]
+                schedule: "61 2 * * *"
+                web_port: 70000
+                web_allow: [192.168.1.0/24, not-a-network]
+                """)
+            Issue.record("expected a ConfigError")
+        } catch {
+            #expect(Set(error.problems.map(\.key)) == ["db_port", "mqtt_port", "mqtt_pass", "schedule", "web_port", "web_allow"])
+            #expect(error.description.contains("minute"), "\(error)")
+            #expect(error.description.contains("not-a-network"), "\(error)")
+            #expect(!error.description.contains("[7, 8]") && !error.description.contains("7, 8"))
+        }
+    }
+
     @Test("db_host may be left empty for the agent only, which then knows what to report")
     func unsetDatabase() throws {
         let path = NSTemporaryDirectory() + "/cfg-\(UUID().uuidString).yaml"
@@ -96,8 +122,8 @@ struct ConfigTests {
             db_host: "  "
             """.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(throws: ConfigError.self) { try ConfigLoader.load(path: path) }
-        let config = try ConfigLoader.load(path: path, allowUnsetDatabase: true).config
+        #expect(throws: ConfigError.self) { try OptionsFile.load(path: path) }
+        let config = try OptionsFile.load(path: path, allowUnsetDatabase: true).export
         #expect(config.database.host == "")
         #expect(config.setupProblem == ExportConfig.databaseNotSet(addon: false))
         #expect(config.setupProblem?.contains("config file") == true)
@@ -106,7 +132,7 @@ struct ConfigTests {
         for addon in [true, false] {
             #expect(ExportConfig.databaseNotSet(addon: addon).hasPrefix(ExportConfig.databaseNotSetPrefix))
         }
-        #expect(try load(minimal).config.setupProblem == nil)
+        #expect(try load(minimal).export.setupProblem == nil)
     }
 
     @Test("a missing export_dir parent is a configuration error")
@@ -123,7 +149,7 @@ struct ConfigTests {
     @Test("a missing file says how to fix it")
     func missingFile() {
         do {
-            _ = try ConfigLoader.load(path: "/nonexistent/config.yaml")
+            _ = try OptionsFile.load(path: "/nonexistent/config.yaml")
             Issue.record("expected error")
         } catch {
             #expect(error.description.contains("does not exist"))

@@ -1,3 +1,4 @@
+import AppConfig
 import ExportCore
 import Foundation
 import Testing
@@ -20,13 +21,13 @@ struct DocumentedConfigTests {
             return
         }
         let documented = Set(pairs.map(\.0))
-        let read = Set(ConfigKey.allCases.map(\.rawValue))
+        let read = Set(OptionsFile.allKeys)
         #expect(documented == read)
     }
 
     @Test("every option is in the README's table")
     func readme() throws {
         let text = try String(contentsOfFile: Self.repoRoot + "/README.md", encoding: .utf8)
-        for key in ConfigKey.allCases { #expect(text.contains("`\(key.rawValue)`"), "\(key.rawValue)") }
+        for key in OptionsFile.allKeys { #expect(text.contains("`\(key)`"), "\(key)") }
     }
 }

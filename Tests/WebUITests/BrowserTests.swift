@@ -1,4 +1,5 @@
 import Agent
+import AppConfig
 import ExportCore
 import Foundation
 import Logging
@@ -87,7 +88,7 @@ struct BrowserTests {
         // The add-on's options as its first start leaves them.
         let options = ConfigValue.map([("export_dir", .string(root + "/export")), ("assets_root", .string(root + "/assets")),
                                        ("db_host", .string("")), ("db_pass", .string(""))])
-        let config = try ConfigLoader.validate(options, source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true).config
+        let config = try OptionsFile.validate(options, source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true).export
         let problem = try #require(config.setupProblem)
         var initial = ProgressSnapshot()
         initial.error = problem           // as the agent starts (AgentService.starting)

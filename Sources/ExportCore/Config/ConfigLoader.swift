@@ -1,143 +1,39 @@
 import Foundation
 import Postgres
 
-/// Reads and validates a config file (YAML, or the add-on's /data/options.json).
+/// Reads the options file (YAML, or the add-on's /data/options.json) into a document that each
+/// part of the program validates its own options from (`OptionReader`).
 public enum ConfigLoader {
     /// The add-on's options file; the default config path when it exists.
     public static let addonOptionsPath = "/data/options.json"
-
-    public struct Loaded: Sendable {
-        public var config: ExportConfig
-        /// Non-fatal findings, e.g. unknown keys. Never contain secret values.
-        public var warnings: [String]
-        public var source: String
-    }
 
     /// `path` nil → /data/options.json if present, else ./config.yaml.
     public static func defaultPath(fileManager: FileManager = .default) -> String {
         fileManager.fileExists(atPath: addonOptionsPath) ? addonOptionsPath : "config.yaml"
     }
 
-    /// - Parameter allowUnsetDatabase: an empty `db_host` is no error (the agent starts and reports
-    ///   `ExportConfig.setupProblem` instead); one-shot commands need the database and leave it false.
-    public static func load(path: String?, allowUnsetDatabase: Bool = false) throws(ConfigError) -> Loaded {
-        let path = path ?? defaultPath()
+    /// The parsed file, not yet validated.
+    public static func read(path: String) throws(ConfigError) -> ConfigValue {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
             throw ConfigError(source: path, key: "config", "the file \(reason); pass --config PATH or create it from the documented config.yaml")
         }
-        let value: ConfigValue
         do {
             let looksLikeJSON = path.hasSuffix(".json") || data.first.map { $0 == UInt8(ascii: "{") } == true
-            if looksLikeJSON {
-                value = try ConfigValue.parseJSON(data)
-            } else {
-                guard let text = String(data: data, encoding: .utf8) else {
-                    throw ConfigValueError("the file is not UTF-8 text")
-                }
-                value = try ConfigValue.parseYAML(text)
-            }
-        } catch let error as ConfigError {
-            throw error
+            if looksLikeJSON { return try ConfigValue.parseJSON(data) }
+            guard let text = String(data: data, encoding: .utf8) else { throw ConfigValueError("the file is not UTF-8 text") }
+            return try ConfigValue.parseYAML(text)
         } catch {
             throw ConfigError(source: path, key: "config", "cannot parse the file: \(error)")
         }
-        return try validate(value, source: path, allowUnsetDatabase: allowUnsetDatabase)
     }
 
-    public static func validate(_ document: ConfigValue, source: String, allowUnsetDatabase: Bool = false) throws(ConfigError) -> Loaded {
+    /// A reader over the document's options; a document that is not a mapping is an error.
+    public static func reader(for document: ConfigValue, source: String) throws(ConfigError) -> OptionReader {
         guard case let .map(pairs) = document else {
             throw ConfigError(source: source, key: "config", "expected a mapping of option: value, got \(document.typeName)")
         }
-        var reader = OptionReader(pairs: pairs)
-        let known = Set(ConfigKey.allCases.map(\.rawValue))
-        let warnings = pairs.map(\.0).filter { !known.contains($0) }.map {
-            "unknown option '\($0)' is ignored (check the spelling; known options are listed in the README)"
-        }
-
-        let exportDir = reader.path(.exportDir)
-        let assetsRoot = reader.path(.assetsRoot)
-        let host = (reader.string(.dbHost) ?? "").trimmingCharacters(in: .whitespaces)
-        if host.isEmpty && !allowUnsetDatabase {
-            reader.problem(.dbHost, "is required: the host name or IP address of the machine running Immich's PostgreSQL")
-        }
-        let port = reader.int(.dbPort, default: 5432, range: 1...65535)
-        let dbName = reader.string(.dbName) ?? "immich"
-        let dbUser = reader.string(.dbUser) ?? "postgres"
-        let dbPass = reader.string(.dbPass)
-        let sslMode = reader.oneOf(.dbSSLMode, ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
-        let timeout = reader.int(.dbTimeout, default: 10, range: 1...600)
-        let retries = reader.int(.dbMaxRetries, default: 3, range: 0...100)
-        let userID = reader.string(.immichUserID).flatMap { $0.isEmpty ? nil : $0 }
-        if let userID, UUID(uuidString: userID) == nil {
-            reader.problem(.immichUserID, "expected an Immich user id (a UUID such as 3f2c…), got \"\(userID)\"")
-        }
-        let schedule = reader.string(.schedule) ?? "0 2 * * *"
-        let level = reader.oneOf(.logLevel, LogLevelOption.allCases.map(\.rawValue)).flatMap(LogLevelOption.init) ?? .info
-        let minAbs = reader.int(.minFoundAbs, default: 100, range: 0...Int.max)
-        let minFraction = reader.double(.minFoundFraction, default: 0.05, range: 0...1)
-        let pathMap = reader.pathMap(.pathMap)
-        let push = reader.double(.haPushIntervalSec, default: 1, range: 0...3600)
-        let concurrency = reader.int(.copyConcurrency, default: 4, range: 1...32)
-
-        var mqtt = MQTTOptions()
-        mqtt.host = reader.string(.mqttHost).flatMap { $0.isEmpty ? nil : $0 }
-        mqtt.port = reader.int(.mqttPort, default: 1883, range: 1...65535)
-        mqtt.user = reader.string(.mqttUser).flatMap { $0.isEmpty ? nil : $0 }
-        mqtt.password = reader.string(.mqttPass).flatMap { $0.isEmpty ? nil : $0 }
-        mqtt.tls = reader.bool(.mqttTLS, default: false)
-        mqtt.discoveryPrefix = reader.topicSegment(.discoveryPrefix, default: "homeassistant")
-        mqtt.topicPrefix = reader.topicSegment(.topicPrefix, default: "immich_backup")
-
-        let exportMode = reader.oneOf(.exportMode, ExportMode.allCases.map(\.rawValue)).flatMap(ExportMode.init) ?? .copy
-        let verify = reader.bool(.verify, default: false)
-        var selection = Selection()
-        selection.includeLivePhotos = reader.bool(.includeLivePhotos, default: false)
-        selection.includeSidecars = reader.bool(.includeSidecars, default: false)
-        selection.includeArchived = reader.bool(.includeArchived, default: true)
-        selection.includeSharedAlbums = reader.bool(.includeSharedAlbums, default: false)
-        selection.albumsInclude = reader.stringList(.albumsInclude)
-        selection.albumsExclude = reader.stringList(.albumsExclude)
-        var layout = Layout()
-        layout.folderTemplate = reader.template(.folderTemplate, default: "{album}", allowed: NameTemplate.folderPlaceholders)
-        layout.fileTemplate = reader.template(.fileTemplate, default: "{original}", allowed: NameTemplate.filePlaceholders)
-        layout.folderMtime = reader.bool(.folderMtime, default: false)
-
-        var web = WebOptions()
-        web.port = reader.int(.webPort, default: 8099, range: 1...65535)
-        web.allow = reader.stringList(.webAllow)
-
-        if let exportDir, let assetsRoot {
-            let e = normalizedDirectory(exportDir), a = normalizedDirectory(assetsRoot)
-            if e == a || e.hasPrefix(a + "/") || a.hasPrefix(e + "/") {
-                reader.problem(.exportDir, "must not be inside assets_root or contain it (export_dir \(exportDir), assets_root \(assetsRoot))")
-            }
-        }
-        if let exportDir {
-            let parent = (normalizedDirectory(exportDir) as NSString).deletingLastPathComponent
-            var isDir: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: parent.isEmpty ? "/" : parent, isDirectory: &isDir) || !isDir.boolValue {
-                reader.problem(.exportDir, "its parent folder \(parent) does not exist — mount the share or create the folder first")
-            }
-        }
-
-        if !reader.problems.isEmpty { throw ConfigError(source: source, problems: reader.problems) }
-
-        let database = PostgresConfiguration(
-            host: host, port: port, database: dbName, user: dbUser, password: dbPass,
-            connectTimeout: timeout, sslMode: sslMode)
-        let config = ExportConfig(
-            exportDir: normalizedDirectory(exportDir!), assetsRoot: normalizedDirectory(assetsRoot!),
-            database: database, dbMaxRetries: retries, immichUserID: userID?.lowercased(), schedule: schedule,
-            logLevel: level, guardRule: GuardRule(minFoundAbsolute: minAbs, minFoundFraction: minFraction),
-            pathMap: pathMap, haPushIntervalSec: push, mqtt: mqtt, web: web, copyConcurrency: concurrency)
-        var result = config
-        result.exportMode = exportMode
-        result.verify = verify
-        result.selection = selection
-        result.layout = layout
-        result.fromAddonOptions = source == addonOptionsPath
-        return Loaded(config: result, warnings: warnings, source: source)
+        return OptionReader(pairs: pairs)
     }
 
     static func normalizedDirectory(_ path: String) -> String {
@@ -147,31 +43,143 @@ public enum ConfigLoader {
     }
 }
 
-/// Typed access to the raw options that records a problem per bad key instead of stopping at the first.
-struct OptionReader {
-    let values: [String: ConfigValue]
-    private(set) var problems: [ConfigError.Problem] = []
+extension ExportConfig {
+    /// The export's options from `reader`, each bad one recorded there; nil when any was bad.
+    /// - Parameters:
+    ///   - allowUnsetDatabase: an empty `db_host` is no error (the agent starts and reports
+    ///     `setupProblem` instead); one-shot commands need the database and leave it false.
+    ///   - fromAddonOptions: read from the add-on's options.json (messages name its Configuration tab).
+    public static func read(from reader: inout OptionReader, allowUnsetDatabase: Bool = false, fromAddonOptions: Bool = false) -> ExportConfig? {
+        let problemsBefore = reader.problems.count
+        let exportDir = reader.path(ExportOption.exportDir)
+        let assetsRoot = reader.path(ExportOption.assetsRoot)
+        let database = readDatabase(&reader, allowUnsetDatabase: allowUnsetDatabase)
+        let retries = reader.int(ExportOption.dbMaxRetries, default: 3, range: 0...100)
+        let userID = reader.string(ExportOption.immichUserID).flatMap { $0.isEmpty ? nil : $0 }
+        if let userID, UUID(uuidString: userID) == nil {
+            reader.problem(ExportOption.immichUserID, "expected an Immich user id (a UUID such as 3f2c…), got \"\(userID)\"")
+        }
+        let level = reader.oneOf(ExportOption.logLevel, LogLevelOption.allCases.map(\.rawValue)).flatMap(LogLevelOption.init) ?? .info
+        let guardRule = GuardRule(minFoundAbsolute: reader.int(ExportOption.minFoundAbs, default: 100, range: 0...Int.max),
+                                  minFoundFraction: reader.double(ExportOption.minFoundFraction, default: 0.05, range: 0...1))
+        let pathMap = reader.pathMap(ExportOption.pathMap)
+        let concurrency = reader.int(ExportOption.copyConcurrency, default: 4, range: 1...32)
+        let exportMode = reader.oneOf(ExportOption.exportMode, ExportMode.allCases.map(\.rawValue)).flatMap(ExportMode.init) ?? .copy
+        let verify = reader.bool(ExportOption.verify, default: false)
+        let selection = Selection.read(from: &reader)
+        let layout = Layout.read(from: &reader)
+        checkPlacement(exportDir: exportDir, assetsRoot: assetsRoot, &reader)
 
-    init(pairs: [(String, ConfigValue)]) {
+        guard reader.problems.count == problemsBefore, let exportDir, let assetsRoot else { return nil }
+        var config = ExportConfig(
+            exportDir: ConfigLoader.normalizedDirectory(exportDir), assetsRoot: ConfigLoader.normalizedDirectory(assetsRoot),
+            database: database, dbMaxRetries: retries, immichUserID: userID?.lowercased(), logLevel: level,
+            guardRule: guardRule, pathMap: pathMap, copyConcurrency: concurrency)
+        config.exportMode = exportMode
+        config.verify = verify
+        config.selection = selection
+        config.layout = layout
+        config.fromAddonOptions = fromAddonOptions
+        return config
+    }
+
+    private static func readDatabase(_ reader: inout OptionReader, allowUnsetDatabase: Bool) -> PostgresConfiguration {
+        let host = (reader.string(ExportOption.dbHost) ?? "").trimmingCharacters(in: .whitespaces)
+        if host.isEmpty && !allowUnsetDatabase {
+            reader.problem(ExportOption.dbHost, "is required: the host name or IP address of the machine running Immich's PostgreSQL")
+        }
+        let port = reader.int(ExportOption.dbPort, default: 5432, range: 1...65535)
+        let name = reader.string(ExportOption.dbName) ?? "immich"
+        let user = reader.string(ExportOption.dbUser) ?? "postgres"
+        let password = reader.string(ExportOption.dbPass)
+        let sslMode = reader.oneOf(ExportOption.dbSSLMode, ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
+        let timeout = reader.int(ExportOption.dbTimeout, default: 10, range: 1...600)
+        return PostgresConfiguration(host: host, port: port, database: name, user: user, password: password,
+                                     connectTimeout: timeout, sslMode: sslMode)
+    }
+
+    /// export_dir must not overlap assets_root, and its parent must exist (a mounted share).
+    private static func checkPlacement(exportDir: String?, assetsRoot: String?, _ reader: inout OptionReader) {
+        if let exportDir, let assetsRoot {
+            let e = ConfigLoader.normalizedDirectory(exportDir), a = ConfigLoader.normalizedDirectory(assetsRoot)
+            if e == a || e.hasPrefix(a + "/") || a.hasPrefix(e + "/") {
+                reader.problem(ExportOption.exportDir, "must not be inside assets_root or contain it (export_dir \(exportDir), assets_root \(assetsRoot))")
+            }
+        }
+        if let exportDir {
+            let parent = (ConfigLoader.normalizedDirectory(exportDir) as NSString).deletingLastPathComponent
+            var isDir: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: parent.isEmpty ? "/" : parent, isDirectory: &isDir) || !isDir.boolValue {
+                reader.problem(ExportOption.exportDir, "its parent folder \(parent) does not exist — mount the share or create the folder first")
+            }
+        }
+    }
+}
+
+extension Selection {
+    static func read(from reader: inout OptionReader) -> Selection {
+        var selection = Selection()
+        selection.includeLivePhotos = reader.bool(ExportOption.includeLivePhotos, default: false)
+        selection.includeSidecars = reader.bool(ExportOption.includeSidecars, default: false)
+        selection.includeArchived = reader.bool(ExportOption.includeArchived, default: true)
+        selection.includeSharedAlbums = reader.bool(ExportOption.includeSharedAlbums, default: false)
+        selection.albumsInclude = reader.stringList(ExportOption.albumsInclude)
+        selection.albumsExclude = reader.stringList(ExportOption.albumsExclude)
+        return selection
+    }
+}
+
+extension Layout {
+    static func read(from reader: inout OptionReader) -> Layout {
+        var layout = Layout()
+        layout.folderTemplate = reader.template(ExportOption.folderTemplate, default: "{album}", allowed: NameTemplate.folderPlaceholders)
+        layout.fileTemplate = reader.template(ExportOption.fileTemplate, default: "{original}", allowed: NameTemplate.filePlaceholders)
+        layout.folderMtime = reader.bool(ExportOption.folderMtime, default: false)
+        return layout
+    }
+}
+
+/// Typed access to the raw options that records a problem per bad key instead of stopping at the
+/// first: every part reads its own options through one reader, and the caller reports all the
+/// problems together in one `ConfigError`.
+public struct OptionReader: Sendable {
+    let names: [String]
+    let values: [String: ConfigValue]
+    public private(set) var problems: [ConfigError.Problem] = []
+
+    public init(pairs: [(String, ConfigValue)]) {
+        names = pairs.map(\.0)
         values = Dictionary(pairs, uniquingKeysWith: { _, last in last })
     }
 
-    mutating func problem(_ key: ConfigKey, _ message: String) {
+    public mutating func problem(_ key: some OptionName, _ message: String) {
         problems.append(.init(key: key.rawValue, message: message))
     }
 
-    private func raw(_ key: ConfigKey) -> ConfigValue? {
+    /// One warning per option in the document that no part reads. Never contains a value.
+    public func unknownOptions(known: Set<String>) -> [String] {
+        names.filter { !known.contains($0) }.map {
+            "unknown option '\($0)' is ignored (check the spelling; known options are listed in the README)"
+        }
+    }
+
+    /// Throws every problem recorded so far as one error.
+    public func throwProblems(source: String) throws(ConfigError) {
+        if !problems.isEmpty { throw ConfigError(source: source, problems: problems) }
+    }
+
+    private func raw(_ key: some OptionName) -> ConfigValue? {
         guard let v = values[key.rawValue] else { return nil }
         if case .null = v { return nil }
         return v
     }
 
     /// Describes a value for an error message without ever echoing a secret.
-    private func shown(_ key: ConfigKey, _ value: ConfigValue) -> String {
+    private func shown(_ key: some OptionName, _ value: ConfigValue) -> String {
         key.isSecret ? value.typeName : "\(value.typeName) (\(value.plainText))"
     }
 
-    mutating func string(_ key: ConfigKey, required: Bool = false) -> String? {
+    public mutating func string(_ key: some OptionName, required: Bool = false) -> String? {
         switch raw(key) {
         case let .string(s)?: 
             if required && s.trimmingCharacters(in: .whitespaces).isEmpty { problem(key, "is required and must not be empty") }
@@ -187,7 +195,7 @@ struct OptionReader {
         }
     }
 
-    mutating func path(_ key: ConfigKey) -> String? {
+    public mutating func path(_ key: some OptionName) -> String? {
         guard let s = string(key, required: true), !s.isEmpty else { return nil }
         guard s.hasPrefix("/") else {
             problem(key, "expected an absolute path (starting with /), got \"\(s)\"")
@@ -196,7 +204,7 @@ struct OptionReader {
         return s
     }
 
-    mutating func int(_ key: ConfigKey, default def: Int, range: ClosedRange<Int>) -> Int {
+    public mutating func int(_ key: some OptionName, default def: Int, range: ClosedRange<Int>) -> Int {
         let value: Int
         switch raw(key) {
         case nil: return def
@@ -214,7 +222,7 @@ struct OptionReader {
         return value
     }
 
-    mutating func double(_ key: ConfigKey, default def: Double, range: ClosedRange<Double>) -> Double {
+    public mutating func double(_ key: some OptionName, default def: Double, range: ClosedRange<Double>) -> Double {
         let value: Double
         switch raw(key) {
         case nil: return def
@@ -232,7 +240,7 @@ struct OptionReader {
         return value
     }
 
-    mutating func bool(_ key: ConfigKey, default def: Bool) -> Bool {
+    public mutating func bool(_ key: some OptionName, default def: Bool) -> Bool {
         switch raw(key) {
         case nil: return def
         case let .bool(b)?: return b
@@ -243,7 +251,7 @@ struct OptionReader {
         }
     }
 
-    mutating func oneOf(_ key: ConfigKey, _ allowed: [String]) -> String? {
+    public mutating func oneOf(_ key: some OptionName, _ allowed: [String]) -> String? {
         guard let s = string(key) else { return nil }
         let lowered = s.lowercased()
         let normalized = lowered == "warn" ? "warning" : lowered
@@ -254,7 +262,7 @@ struct OptionReader {
         return normalized
     }
 
-    mutating func topicSegment(_ key: ConfigKey, default def: String) -> String {
+    public mutating func topicSegment(_ key: some OptionName, default def: String) -> String {
         guard let s = string(key), !s.isEmpty else { return def }
         if s.contains("#") || s.contains("+") || s.hasPrefix("/") || s.hasSuffix("/") {
             problem(key, "must be a plain MQTT topic prefix without wildcards or leading/trailing '/', got \"\(s)\"")
@@ -263,7 +271,7 @@ struct OptionReader {
         return s
     }
 
-    mutating func template(_ key: ConfigKey, default def: String, allowed: Set<String>) -> String {
+    public mutating func template(_ key: some OptionName, default def: String, allowed: Set<String>) -> String {
         guard let s = string(key), !s.trimmingCharacters(in: .whitespaces).isEmpty else { return def }
         do {
             _ = try NameTemplate(parsing: s, allowed: allowed)
@@ -274,7 +282,7 @@ struct OptionReader {
         return s
     }
 
-    mutating func stringList(_ key: ConfigKey) -> [String] {
+    public mutating func stringList(_ key: some OptionName) -> [String] {
         switch raw(key) {
         case nil: return []
         case let .string(s)?: return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -291,7 +299,7 @@ struct OptionReader {
     }
 
     /// `path_map`: a list of {from, to}; `to` must be absolute. Also accepts "from=to" strings.
-    mutating func pathMap(_ key: ConfigKey) -> [PathMapping] {
+    public mutating func pathMap(_ key: some OptionName) -> [PathMapping] {
         guard let value = raw(key) else { return [] }
         guard case let .list(items) = value else {
             problem(key, "expected a list of {from, to} entries, got \(value.typeName)")

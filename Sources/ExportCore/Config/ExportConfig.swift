@@ -1,7 +1,7 @@
 import Postgres
 
-/// Everything one export needs, validated once and then immutable.
-/// Option names (in `ConfigKey`) stay compatible with the Python add-on this replaces.
+/// Everything one export needs, validated once and then immutable. Its options are `ExportOption`;
+/// the agent's (MQTT, schedule) and the progress page's live with those parts.
 public struct ExportConfig: Sendable, Equatable {
     public var exportDir: String
     public var assetsRoot: String
@@ -10,16 +10,10 @@ public struct ExportConfig: Sendable, Equatable {
     public var dbMaxRetries: Int
     /// Only albums owned by this Immich user id (`immich_user_id`); nil = every user's albums.
     public var immichUserID: String?
-    /// 5-field cron expression; empty = no scheduled runs.
-    public var schedule: String
     public var logLevel: LogLevelOption
     public var guardRule: GuardRule
     /// User prefix mappings, tried before the built-in Immich defaults.
     public var pathMap: [PathMapping]
-    /// Accepted for compatibility; MQTT state updates are throttled to about one per second anyway.
-    public var haPushIntervalSec: Double
-    public var mqtt: MQTTOptions
-    public var web: WebOptions
     /// Files copied at the same time. Small: the disk, not the CPU, is the limit.
     public var copyConcurrency: Int
     /// How exported files are made: copies (default), hard links, reflinks or symlinks.
@@ -51,22 +45,17 @@ public struct ExportConfig: Sendable, Equatable {
 
     public init(
         exportDir: String, assetsRoot: String, database: PostgresConfiguration, dbMaxRetries: Int = 3,
-        immichUserID: String? = nil, schedule: String = "0 2 * * *", logLevel: LogLevelOption = .info,
-        guardRule: GuardRule = GuardRule(), pathMap: [PathMapping] = [], haPushIntervalSec: Double = 1,
-        mqtt: MQTTOptions = MQTTOptions(), web: WebOptions = WebOptions(), copyConcurrency: Int = 4
+        immichUserID: String? = nil, logLevel: LogLevelOption = .info,
+        guardRule: GuardRule = GuardRule(), pathMap: [PathMapping] = [], copyConcurrency: Int = 4
     ) {
         self.exportDir = exportDir
         self.assetsRoot = assetsRoot
         self.database = database
         self.dbMaxRetries = dbMaxRetries
         self.immichUserID = immichUserID
-        self.schedule = schedule
         self.logLevel = logLevel
         self.guardRule = guardRule
         self.pathMap = pathMap
-        self.haPushIntervalSec = haPushIntervalSec
-        self.mqtt = mqtt
-        self.web = web
         self.copyConcurrency = copyConcurrency
     }
 }
@@ -113,23 +102,4 @@ public struct PathMapping: Sendable, Equatable {
         self.from = from
         self.to = to
     }
-}
-
-public struct MQTTOptions: Sendable, Equatable {
-    /// nil: inside the add-on, ask the Supervisor; standalone, MQTT stays off.
-    public var host: String?
-    public var port: Int = 1883
-    public var user: String?
-    public var password: String?
-    public var tls: Bool = false
-    public var discoveryPrefix: String = "homeassistant"
-    public var topicPrefix: String = "immich_backup"
-    public init() {}
-}
-
-public struct WebOptions: Sendable, Equatable {
-    public var port: Int = 8099
-    /// Extra networks (CIDR) allowed to reach the page besides loopback / HA's ingress proxy.
-    public var allow: [String] = []
-    public init() {}
 }

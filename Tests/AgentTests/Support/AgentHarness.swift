@@ -37,12 +37,12 @@ final class RunningAgent: Sendable {
     let service: AgentService
     let task: Task<Void, Error>
 
-    init(config: ExportConfig, logLevel: Logger.Level = .warning, environment: [String: String] = [:],
-         supervisorURL: URL = URL(string: "http://127.0.0.1:9")!) throws {
+    init(config: (export: ExportConfig, agent: AgentConfig), logLevel: Logger.Level = .warning,
+         environment: [String: String] = [:], supervisorURL: URL = URL(string: "http://127.0.0.1:9")!) throws {
         var logger = Logger(label: "agent-test")
         logger.logLevel = logLevel
-        let service = try AgentService(config: config, logger: logger, environment: environment, supervisorURL: supervisorURL,
-                                       birthDelay: 0.05...0.2)
+        let service = try AgentService(config: config.export, settings: config.agent, logger: logger, environment: environment,
+                                       supervisorURL: supervisorURL, birthDelay: 0.05...0.2)
         self.service = service
         task = Task { try await service.runUntilSignalled(handleSignals: false) }
     }
@@ -57,18 +57,17 @@ final class RunningAgent: Sendable {
 }
 
 extension ExportSandbox {
-    /// Export config pointing at `broker`; no schedule unless given.
+    /// Export and agent settings pointing at `broker`; no schedule unless given.
     func agentConfig(_ broker: MosquittoBroker?, schedule: String = "", topicPrefix: String = "immich_backup",
-                     copyConcurrency: Int = 4) -> ExportConfig {
-        config { c in
-            c.schedule = schedule
-            c.copyConcurrency = copyConcurrency
-            if let broker {
-                c.mqtt.host = broker.host
-                c.mqtt.port = broker.port
-            }
-            c.mqtt.topicPrefix = topicPrefix
+                     copyConcurrency: Int = 4) -> (export: ExportConfig, agent: AgentConfig) {
+        var agent = AgentConfig()
+        agent.schedule = schedule
+        if let broker {
+            agent.mqtt.host = broker.host
+            agent.mqtt.port = broker.port
         }
+        agent.mqtt.topicPrefix = topicPrefix
+        return (config { $0.copyConcurrency = copyConcurrency }, agent)
     }
 }
 

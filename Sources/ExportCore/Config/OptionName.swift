@@ -1,5 +1,15 @@
-/// Every option name the agent reads. The add-on's `config.yaml` schema must declare each one.
-public enum ConfigKey: String, CaseIterable, Sendable {
+/// An option name one part of the program reads from the options file. Each part (the export
+/// here, the agent, the progress page) declares its own names and validates its own values; the
+/// option names stay those of the Python add-on this replaces.
+public protocol OptionName: CaseIterable, Sendable {
+    var rawValue: String { get }
+    /// Values that must never be logged or shown.
+    var isSecret: Bool { get }
+}
+
+/// The options an export reads: where to copy from and to, the database, what is selected and
+/// how it is laid out, copied and verified. `log_level` is here too: every command logs.
+public enum ExportOption: String, OptionName {
     case exportDir = "export_dir"
     case assetsRoot = "assets_root"
     case dbHost = "db_host"
@@ -11,12 +21,10 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case dbTimeout = "db_timeout"
     case dbMaxRetries = "db_max_retries"
     case immichUserID = "immich_user_id"
-    case schedule
     case logLevel = "log_level"
     case minFoundAbs = "min_found_abs"
     case minFoundFraction = "min_found_fraction"
     case pathMap = "path_map"
-    case haPushIntervalSec = "ha_push_interval_sec"
     case copyConcurrency = "copy_concurrency"
     case exportMode = "export_mode"
     case verify
@@ -29,16 +37,6 @@ public enum ConfigKey: String, CaseIterable, Sendable {
     case folderTemplate = "folder_template"
     case fileTemplate = "file_template"
     case folderMtime = "folder_mtime"
-    case mqttHost = "mqtt_host"
-    case mqttPort = "mqtt_port"
-    case mqttUser = "mqtt_user"
-    case mqttPass = "mqtt_pass"
-    case mqttTLS = "mqtt_tls"
-    case discoveryPrefix = "discovery_prefix"
-    case topicPrefix = "topic_prefix"
-    case webPort = "web_port"
-    case webAllow = "web_allow"
 
-    /// Values that must never be logged or shown.
-    public var isSecret: Bool { self == .dbPass || self == .mqttPass }
+    public var isSecret: Bool { self == .dbPass }
 }
