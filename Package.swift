@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),      // Insecure.SHA1
         .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),  // the Supervisor GET
     ],
     targets: [
         // Thin C shims: the only places that see libpq / libmosquitto headers.
@@ -43,8 +42,9 @@ let package = Package(
         // Long-running agent: Runner, Scheduler, Home Assistant over MQTT.
         .target(name: "Agent", dependencies: [
             "ExportCore", "MQTT",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),    // the Supervisor GET
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -1,6 +1,7 @@
 @testable import Agent
 import ExportCore
 import Foundation
+import Glibc
 import Testing
 
 @Suite("Broker source and Supervisor answers")
@@ -129,6 +130,25 @@ struct SupervisorHTTPAnswerTests {
             }
             #expect(!reason.isEmpty)
         }
+    }
+
+    @Test("a Supervisor that accepts and never answers times out at the deadline")
+    func silent() async throws {
+        // Listening without ever accepting: the kernel completes the connection, nobody answers.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        } && listen(fd, 1) == 0
+        try #require(listening)
+        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")!, token: "t", timeout: 1)
+        let started = ContinuousClock.now
+        await #expect(throws: SupervisorError.unreachable("timed out")) { try await client.mqttService() }
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test("an unreachable Supervisor is a clear error, not a wait for the timeout")

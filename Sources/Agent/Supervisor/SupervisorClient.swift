@@ -1,7 +1,8 @@
-import AsyncHTTPClient
 import Foundation
 import Glibc
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 
 /// The MQTT broker Home Assistant's Supervisor hands to add-ons that declare `services: [mqtt:need]`.
 public struct SupervisorMQTTService: Sendable, Equatable {
@@ -60,8 +61,8 @@ public enum SupervisorError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Asks the Supervisor (`http://supervisor`) for services, authenticated with SUPERVISOR_TOKEN.
-/// One GET through AsyncHTTPClient on the process's shared event loops; `timeout` bounds the
-/// whole exchange, and a refused connection fails at once instead of being retried until then.
+/// One GET through SwiftNIO's HTTP/1.1 codec on the process's shared event loops (the ones the
+/// progress page serves on); `timeout` bounds the whole exchange.
 public struct SupervisorClient: Sendable {
     public let baseURL: URL
     let token: String
@@ -84,32 +85,81 @@ public struct SupervisorClient: Sendable {
 
     private func get(_ path: String) async throws(SupervisorError) -> (status: Int, body: Data) {
         let url = baseURL.appendingPathComponent(path)
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Accept", value: "application/json")
-        let limit = TimeAmount.milliseconds(Int64(max(timeout, 0.1) * 1000))
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: limit, read: limit))
-        configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-        let result: Result<(Int, Data), SupervisorError>
-        do {
-            let response = try await client.execute(request, deadline: .now() + limit)
-            let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
-            result = .success((Int(response.status.code), Data(body.readableBytesView)))
-        } catch {
-            result = .failure(.unreachable(Self.reason(error, url: url)))
+        guard url.scheme == "http", let host = url.host, !host.isEmpty else {
+            throw .unreachable("only plain http:// URLs are supported, not \(url.absoluteString)")
         }
-        try? await client.shutdown()
-        return try result.get()
+        let port = url.port ?? 80
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.path.isEmpty ? "/" : url.path)
+        head.headers.add(name: "Host", value: host)
+        head.headers.add(name: "Connection", value: "close")
+        head.headers.add(name: "Authorization", value: "Bearer \(token)")
+        head.headers.add(name: "Accept", value: "application/json")
+        let milliseconds = Int64(max(timeout, 0.1) * 1000)
+        do {
+            let request = head
+            return try await withDeadline(.milliseconds(milliseconds)) {
+                try await Self.exchange(request, host: host, port: port, connectTimeout: .milliseconds(milliseconds))
+            }
+        } catch {
+            throw .unreachable(Self.reason(error, endpoint: "\(host):\(port)"))
+        }
+    }
+
+    /// Sends `head` on a new connection and reads the answer until its end.
+    private static func exchange(_ head: HTTPRequestHead, host: String, port: Int, connectTimeout: TimeAmount) async throws -> (Int, Data) {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(connectTimeout)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(.head(head))
+            try await outbound.write(.end(nil))
+            var status = 0
+            var body = ByteBuffer()
+            for try await part in inbound {
+                switch part {
+                case let .head(response): status = Int(response.status.code)
+                case var .body(chunk):
+                    guard body.readableBytes + chunk.readableBytes <= maxAnswerBytes else { throw AnswerTooLarge() }
+                    body.writeBuffer(&chunk)
+                case .end: return (status, Data(body.readableBytesView))
+                }
+            }
+            throw AnswerEndedEarly()
+        }
+    }
+
+    private struct AnswerTooLarge: Error {}
+    private struct AnswerEndedEarly: Error {}
+    private struct TimedOut: Error {}
+
+    /// `body`'s result, or `TimedOut` once `limit` has passed (the exchange is then cancelled).
+    private func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw TimedOut()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 
     /// What went wrong, in the words the agent logs.
-    static func reason(_ error: any Error, url: URL) -> String {
-        let endpoint = "\(url.host ?? "?"):\(url.port ?? 80)"
-        if error is NIOTooManyBytesError { return "the answer is larger than 1 MiB" }
-        if let io = error as? IOError { return "cannot connect to \(endpoint): \(String(cString: strerror(io.errnoCode)))" }
-        switch error as? HTTPClientError {
-        case .connectTimeout?, .deadlineExceeded?, .readTimeout?: return "timed out"
+    static func reason(_ error: any Error, endpoint: String) -> String {
+        switch error {
+        case is AnswerTooLarge: return "the answer is larger than 1 MiB"
+        case is AnswerEndedEarly: return "the answer ended early"
+        case is TimedOut, ChannelError.connectTimeout: return "timed out"
+        case let io as IOError: return "cannot connect to \(endpoint): \(String(cString: strerror(io.errnoCode)))"
+        case let failed as NIOConnectionError:
+            if let first = failed.connectionErrors.first { return reason(first.error, endpoint: endpoint) }
+            return "cannot resolve \(failed.host): \(failed.dnsAError.map { "\($0)" } ?? "no address")"
         default: return "\(endpoint): \(error)"
         }
     }
