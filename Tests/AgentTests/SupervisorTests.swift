@@ -148,7 +148,7 @@ struct SupervisorHTTPAnswerTests {
         let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")!, token: "t", timeout: 1)
         let started = ContinuousClock.now
         await #expect(throws: SupervisorError.unreachable("timed out")) { try await client.mqttService() }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(30))   // a bound for a loaded machine, not a timing
     }
 
     @Test("an unreachable Supervisor is a clear error, not a wait for the timeout")

@@ -116,8 +116,8 @@ public struct SupervisorClient: Sendable {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(.head(head))
-            try await outbound.write(.end(nil))
+            // One write: the Supervisor may answer and close as soon as it has the head.
+            try await outbound.write(contentsOf: [.head(head), .end(nil)])
             var status = 0
             var body = ByteBuffer()
             for try await part in inbound {
