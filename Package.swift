@@ -78,8 +78,10 @@ let package = Package(
                          .when(platforms: [.linux], configuration: .release)),
         ]),
 
-        // Real Postgres / Mosquitto / Immich-shaped libraries for tests and the demo.
-        .target(name: "TestSupport", dependencies: ["ExportCore", "Postgres"]),
+        // What unit tests share: seeded random numbers, counters, temp folders. Starts nothing.
+        .target(name: "TestHelpers"),
+        // Real Postgres / Mosquitto / Immich-shaped libraries for tests and the demo (re-exports TestHelpers).
+        .target(name: "TestSupport", dependencies: ["TestHelpers", "ExportCore", "Postgres"]),
         .executableTarget(name: "immich-export-demo", dependencies: [
             "TestSupport", "ExportCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -92,11 +94,25 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "ExportCoreTests", dependencies: [
-            "ExportCore", "AppConfig", "WebUI", "TestSupport", "Postgres", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+        // Tests come in two kinds, told apart by the target's name (`swift test --filter UnitTests`
+        // or `--filter IntegrationTests`). Unit tests start nothing: no database, broker, browser,
+        // server or other program, and need no root; they may use temp files. Integration tests use
+        // real PostgreSQL, Mosquitto and Chromium (TestSupport starts them), sockets and processes.
+        .testTarget(name: "AppConfigUnitTests", dependencies: ["AppConfig", "ExportCore", "WebUI", "TestHelpers"]),
+        .testTarget(name: "ExportCoreUnitTests", dependencies: [
+            "ExportCore", "TestHelpers", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"]),
-        .testTarget(name: "WebUITests", dependencies: ["WebUI", "Agent", "AppConfig", "ExportCore", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "ExportCore", "TestSupport", "MQTT"]),
+        .testTarget(name: "MQTTUnitTests", dependencies: ["MQTT", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AgentUnitTests", dependencies: [
+            "Agent", "ExportCore", "TestHelpers", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "WebUIUnitTests", dependencies: ["WebUI"]),
+
+        .testTarget(name: "ExportCoreIntegrationTests", dependencies: [
+            "ExportCore", "TestSupport", "Postgres", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "MQTTIntegrationTests", dependencies: ["MQTT", "TestSupport"]),
+        .testTarget(name: "WebUIIntegrationTests", dependencies: ["WebUI", "Agent", "AppConfig", "ExportCore", "TestSupport"]),
+        .testTarget(name: "AgentIntegrationTests", dependencies: ["Agent", "ExportCore", "TestSupport", "MQTT"]),
     ]
 )

@@ -22,7 +22,7 @@ public final class ExportSandbox: @unchecked Sendable {
         self.cluster = try PostgresCluster.shared.get()
         self.generation = generation
         self.fixture = fixture
-        self.root = try Shell.makeTempDirectory("immich-export-test")
+        self.root = try TempDirectory.make("immich-export-test")
         self.database = try await cluster.createDatabase()
         try await cluster.execute(database: database, ImmichSchemaDDL.ddl(generation))
         try await cluster.execute(database: database, fixture.insertSQL(generation))

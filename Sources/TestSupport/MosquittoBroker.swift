@@ -8,7 +8,7 @@ import Darwin
 /// A real `mosquitto` on 127.0.0.1 and a free port, configured in its own temp dir.
 ///
 /// Use `withBroker`, which always kills the process and removes the dir.
-/// Shared by MQTTTests and AgentTests.
+/// Shared by MQTTIntegrationTests and AgentIntegrationTests.
 public final class MosquittoBroker: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String

@@ -18,7 +18,7 @@ public final class PostgresCluster: @unchecked Sendable {
 
     public static func start() throws -> PostgresCluster {
         let binDir = try Self.findBinDir()
-        let dir = try Shell.makeTempDirectory("immich-export-pg")
+        let dir = try TempDirectory.make("immich-export-pg")
         let port = Shell.freePort()
         let cluster = PostgresCluster(directory: dir, port: port, binDir: binDir)
         do { try cluster.boot() } catch {

@@ -102,11 +102,4 @@ public enum Shell {
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
-
-    /// A fresh temp directory (caller removes it).
-    public static func makeTempDirectory(_ prefix: String) throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/\(prefix).XXXXXX").utf8CString)
-        guard let result = mkdtemp(&template) else { throw Failure(command: "mkdtemp", status: errno, output: "") }
-        return String(cString: result)
-    }
 }

@@ -2,7 +2,7 @@ import AppConfig
 import ExportCore
 import Foundation
 import Testing
-import TestSupport
+import TestHelpers
 import WebUI
 
 /// The Home Assistant add-on folder (`addon/`) and `repository.yaml`, checked the way the Supervisor
@@ -296,7 +296,7 @@ struct AddonConfigTests {
 
     @Test("the untouched defaults start the agent, which names what to fill in; one-shot commands refuse them")
     func defaultsStartTheAgent() throws {
-        let parent = try Shell.makeTempDirectory("addon-config")
+        let parent = try TempDirectory.make("addon-config")
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let defaults = try Self.asOptionsJSON(try Self.userOptions(exportParent: parent, filled: false))
         let loaded = try OptionsFile.validate(defaults, source: ConfigLoader.addonOptionsPath, allowUnsetDatabase: true)
@@ -320,7 +320,7 @@ struct AddonConfigTests {
     @Test("sample user values pass the schema exactly when the agent accepts them")
     func schemaAgreesWithAgent() throws {
         let schema = Dictionary(try Self.schema(), uniquingKeysWith: { a, _ in a })
-        let parent = try Shell.makeTempDirectory("addon-config")
+        let parent = try TempDirectory.make("addon-config")
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let base = try Self.userOptions(exportParent: parent)
         func agentProblems(_ key: String, _ value: ConfigValue) throws -> [String] {
@@ -404,7 +404,7 @@ struct AddonConfigTests {
 
     @Test("the options validate through the agent's ConfigLoader, agreeing with its defaults")
     func loaderAcceptsOptions() throws {
-        let parent = try Shell.makeTempDirectory("addon-config")
+        let parent = try TempDirectory.make("addon-config")
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let options = try Self.userOptions(exportParent: parent)
         let loaded = try OptionsFile.validate(try Self.asOptionsJSON(options), source: "options.json")

@@ -113,15 +113,6 @@ struct LayoutTests {
             #expect(Set(sandbox.textTree().keys) == ["Live/IMG_0042.HEIC", "Live/IMG_0042+1.HEIC"])
         }
     }
-
-    @Test("a bad template is a config error naming the key")
-    func badTemplate() {
-        #expect(throws: NameTemplate.ParseError.self) { try NameTemplate(parsing: "{albm}", allowed: NameTemplate.folderPlaceholders) }
-        #expect(throws: NameTemplate.ParseError.self) { try NameTemplate(parsing: "fixed", allowed: NameTemplate.folderPlaceholders) }
-        #expect(throws: NameTemplate.ParseError.self) { try NameTemplate(parsing: "{album", allowed: NameTemplate.folderPlaceholders) }
-        let t = try? NameTemplate(parsing: "../{album}/..", allowed: NameTemplate.folderPlaceholders)
-        #expect(t?.folderPath(["album": "x"], date: nil) == "x")   // ".." components vanish: nothing escapes export_dir
-    }
 }
 
 @Suite("Album renamed in Immich")

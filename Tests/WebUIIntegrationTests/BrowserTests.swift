@@ -83,7 +83,7 @@ struct BrowserTests {
 
     @Test("says what to set when the database is not set, before a run and after the Run button", .enabled(if: chromium != nil))
     func setupProblemInWords() async throws {
-        let root = try Shell.makeTempDirectory("page-unset")
+        let root = try TempDirectory.make("page-unset")
         defer { try? FileManager.default.removeItem(atPath: root) }
         // The add-on's options as its first start leaves them.
         let options = ConfigValue.map([("export_dir", .string(root + "/export")), ("assets_root", .string(root + "/assets")),
@@ -114,7 +114,7 @@ struct BrowserTests {
 
     @Test("two albums named Holiday are told apart by their folder, as album and in the table", .enabled(if: chromium != nil))
     func sameNamedAlbums() async throws {
-        let root = try Shell.makeTempDirectory("page-albums")
+        let root = try TempDirectory.make("page-albums")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let tracker = ProgressTracker()
         tracker.emit(.started(runID: "r", dryRun: false, at: Date()))

@@ -1,7 +1,7 @@
 @testable import ExportCore
 import Foundation
 import Testing
-import TestSupport
+import TestHelpers
 
 @Suite("Large files copied past the page cache")
 struct DirectCopyTests {
@@ -50,7 +50,7 @@ struct DirectCopyTests {
     @Test("the buffer copy, direct and buffered, copies every size around the block and buffer edges byte for byte",
           arguments: edgeSizes)
     func bufferCopy(size: Int) throws {
-        let dir = try Shell.makeTempDirectory("direct-copy")
+        let dir = try TempDirectory.make("direct-copy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let content = Self.randomBytes(size)
         try content.write(to: URL(fileURLWithPath: dir + "/source.bin"))
@@ -68,7 +68,7 @@ struct DirectCopyTests {
 
     @Test("a copy of every size arrives byte for byte, stamped, under its final name only", arguments: edgeSizes)
     func copies(size: Int) throws {
-        let dir = try Shell.makeTempDirectory("direct-copy")
+        let dir = try TempDirectory.make("direct-copy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = dir + "/source.bin"
         let content = Self.randomBytes(size)
@@ -85,7 +85,7 @@ struct DirectCopyTests {
 
     @Test("a large copy's whole blocks bypass the page cache (only its tail may be cached); a small one's do not")
     func bypassesPageCache() throws {
-        let dir = try Shell.makeTempDirectory("direct-copy")
+        let dir = try TempDirectory.make("direct-copy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let size = 3 * (1 << 20) + 100
         #expect(Int64(size) >= FileCopier.directMinimumSize)
@@ -106,7 +106,7 @@ struct DirectCopyTests {
 
     @Test("a cancel during a large copy stops it and leaves no file behind")
     func cancel() throws {
-        let dir = try Shell.makeTempDirectory("direct-copy")
+        let dir = try TempDirectory.make("direct-copy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.randomBytes(4 << 20).write(to: URL(fileURLWithPath: dir + "/source.bin"))
         try FileManager.default.createDirectory(atPath: dir + "/album", withIntermediateDirectories: true)
@@ -123,7 +123,7 @@ struct DirectCopyTests {
 extension DirectCopyTests {
     @Test("small files, and filesystems other than local disks (tmpfs here), are copied through the page cache")
     func buffered() throws {
-        let dir = try Shell.makeTempDirectory("direct-copy")
+        let dir = try TempDirectory.make("direct-copy")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let disk = open(dir + "/small", O_WRONLY | O_CREAT, 0o644)
         defer { close(disk) }

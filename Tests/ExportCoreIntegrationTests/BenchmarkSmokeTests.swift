@@ -19,7 +19,7 @@ struct BenchmarkSmokeTests {
     @Test func tinyRunWritesTableAndReport() throws {
         let bench = try #require(sibling("immich-export-bench"), "immich-export-bench not built next to the tests")
         try #require(Shell.which("rsync") != nil, "rsync is not installed")
-        let dir = try Shell.makeTempDirectory("immich-export-bench-smoke")
+        let dir = try TempDirectory.make("immich-export-bench-smoke")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let report = dir + "/benchmarks.md"
         try "# Benchmarks\n\nkept text\n".write(toFile: report, atomically: true, encoding: .utf8)

@@ -1,7 +1,7 @@
 import Foundation
 @testable import ExportCore
 import Testing
-import TestSupport
+import TestHelpers
 
 @Suite("Album folders listed ahead")
 struct FolderPrefetchTests {
@@ -43,7 +43,7 @@ struct FolderPrefetchTests {
 
     @Test("a packed listing unpacks to exactly what FileSystem.list reads: names, sizes, times, kinds")
     func packedListing() throws {
-        let root = try Shell.makeTempDirectory("packed")
+        let root = try TempDirectory.make("packed")
         defer { try? FileManager.default.removeItem(atPath: root) }
         for (n, name) in ["a.jpg", "Ünïcødé 写真.heic", "with\ttab and a very long name that is not stored inline.mov", "x"].enumerated() {
             try Data(repeating: 1, count: 7 * n).write(to: URL(fileURLWithPath: root + "/" + name))

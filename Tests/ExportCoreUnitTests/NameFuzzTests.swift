@@ -1,7 +1,7 @@
 import ExportCore
 import Foundation
 import Testing
-import TestSupport
+import TestHelpers
 
 /// Property-based checks of the naming rules over generated hostile names (seeded, replayable).
 @Suite("Naming fuzz: ≥ 10k generated names")

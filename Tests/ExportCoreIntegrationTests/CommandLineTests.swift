@@ -63,7 +63,7 @@ struct CommandLineTests {
 
     @Test("run, check and verify without db_host exit 2 and say what to set")
     func noDatabaseHost() throws {
-        let dir = try Shell.makeTempDirectory("no-db-host")
+        let dir = try TempDirectory.make("no-db-host")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/config.yaml"
         try "export_dir: \(dir)/export\nassets_root: /media\ndb_host: \"\"\ndb_pass: \"\"\n".write(toFile: path, atomically: true, encoding: .utf8)

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TestSupport
+import TestHelpers
 @testable import ExportCore
 
 /// `FileSystem.Anchor` stats the library through kept folder descriptors; every answer must be
@@ -9,7 +9,7 @@ import TestSupport
 struct SourceAnchorTests {
     /// upload/<user>/ab/cd/<name> files, like Immich's tree, with distinct sizes.
     static func library(files: Int) throws -> (root: String, paths: [String]) {
-        let root = try Shell.makeTempDirectory("anchor")
+        let root = try TempDirectory.make("anchor")
         var paths: [String] = []
         for i in 0..<files {
             let relative = String(format: "upload/user-%d/%02x/%02x/asset-%d.jpg", i % 3, i % 7, i % 11, i)

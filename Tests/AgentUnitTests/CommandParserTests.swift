@@ -1,6 +1,6 @@
 @testable import Agent
 import Testing
-import TestSupport
+import TestHelpers
 
 @Suite("Command payloads")
 struct CommandParserTests {

@@ -1,6 +1,6 @@
 @testable import ExportCore
 import Testing
-import TestSupport
+import TestHelpers
 
 /// The run's cross-album lookups are built once, then asked per album or per copy: each answer
 /// must be what a scan of every album gives, and cost only what it returns.

@@ -100,7 +100,7 @@ struct AgentProcessTests {
 
     /// Starts the agent on the config made for a fresh folder and waits for it to exit.
     static func exitStatusAndLog(configuring yaml: (String) -> String) async throws -> (status: Int32?, text: String) {
-        let root = try Shell.makeTempDirectory("agent-cli")
+        let root = try TempDirectory.make("agent-cli")
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/assets", withIntermediateDirectories: true)
         let config = root + "/bad.yaml"
@@ -159,7 +159,7 @@ struct AgentProcessTests {
     /// touches nothing in export_dir but its own state files.
     @Test func withoutDatabaseSettingsItStaysUpAndSaysWhatToSet() async throws {
         try await withBroker { broker in
-            let root = try Shell.makeTempDirectory("agent-unset")
+            let root = try TempDirectory.make("agent-unset")
             defer { try? FileManager.default.removeItem(atPath: root) }
             let exportDir = root + "/export", assets = root + "/assets"
             for dir in [exportDir + "/Holiday", assets + "/upload"] {

@@ -1,6 +1,6 @@
 @testable import ExportCore
 import Testing
-import TestSupport
+import TestHelpers
 
 /// The planner's name index must agree with `NameSanitizer.collisionKey` exactly: two names
 /// collide in it when, and only when, their keys are equal.
