@@ -41,8 +41,11 @@ public final class MosquittoBroker: @unchecked Sendable {
         if geteuid() == 0 { config.append("user root") }
         if let username {
             let passwordFile = directory.appendingPathComponent("passwords").path
-            let result = try await runTool("mosquitto_passwd", ["-b", "-c", passwordFile, username, password ?? ""])
-            guard result.status == 0 else { throw Failure(description: "mosquitto_passwd failed: \(result.output)") }
+            // A bound, not a timing: at the start of a full suite dozens of servers start at once.
+            let result = try await runTool("mosquitto_passwd", ["-b", "-c", passwordFile, username, password ?? ""], timeout: .seconds(60))
+            guard result.status == 0 else {
+                throw Failure(description: "mosquitto_passwd failed (status \(result.status), -1 = still running after 60 s): \(result.output)")
+            }
             config += ["allow_anonymous false", "password_file \(passwordFile)"]
         } else {
             config.append("allow_anonymous true")

@@ -4,12 +4,13 @@ import Glibc
 import Testing
 
 /// The Supervisor client over real loopback HTTP (a one-shot server in this process, or a port
-/// nobody listens on).
+/// nobody listens on). Servers that answer at once get a 30 s deadline: a bound for a loaded
+/// machine (a full suite starts dozens of servers together), not a timing.
 @Suite("Supervisor client over HTTP")
 struct SupervisorClientTests {
     @Test func clientAsksTheSupervisorWithTheToken() async throws {
         let server = try OneShotHTTPServer(response: #"{"result":"ok","data":{"host":"core-mosquitto","port":"1883","ssl":false,"username":"addons","password":"pw"}}"#)
-        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(server.port)")!, token: "tok-123", timeout: 5)
+        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(server.port)")!, token: "tok-123", timeout: 30)
         let service = try await client.mqttService()
         #expect(service == SupervisorMQTTService(host: "core-mosquitto", port: 1883, ssl: false, username: "addons", password: "pw"))
         let request = await server.request()
@@ -19,7 +20,7 @@ struct SupervisorClientTests {
 
     @Test func forbiddenNamesTheMissingServiceDeclaration() async throws {
         let server = try OneShotHTTPServer(response: #"{"result":"error"}"#, status: "403 Forbidden")
-        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(server.port)")!, token: "t", timeout: 5)
+        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(server.port)")!, token: "t", timeout: 30)
         await #expect(throws: SupervisorError.httpStatus(403)) { try await client.mqttService() }
         #expect(SupervisorError.httpStatus(403).description.contains("mqtt:need"))
         _ = await server.request()
@@ -32,7 +33,7 @@ struct SupervisorHTTPAnswerTests {
 
     func ask(_ raw: String) async throws -> Result<SupervisorMQTTService, SupervisorError> {
         let server = try OneShotHTTPServer(raw: raw)
-        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(server.port)")!, token: "t", timeout: 5)
+        let client = SupervisorClient(baseURL: URL(string: "http://127.0.0.1:\(server.port)")!, token: "t", timeout: 30)
         do { return .success(try await client.mqttService()) } catch { return .failure(error) }
     }
 
