@@ -253,141 +253,31 @@ struct Runner {
         return (db, seconds)
     }
 
-    /// `hardlink`: also measure export_mode hardlink (6).
+    /// Measures 1–4 (and 6 when `hardlink`) on one generated library, then removes it.
     func library(_ lib: SyntheticLibrary, name: String, hardlink: Bool = true) async throws -> LibraryResult {
-        var label = "\(name) \(lib.assets) × \(Report.bytes(lib.fileSize))"
-        var dir = root + "/\(name)-\(lib.assets)"
-        if lib.albumSize != nil {
-            label += " in \(lib.albumRanges.count) albums"
-            dir += "-\(lib.albumRanges.count)"
-        }
+        let shaped = lib.albumSize != nil
+        let label = "\(name) \(lib.assets) × \(Report.bytes(lib.fileSize))" + (shaped ? " in \(lib.albumRanges.count) albums" : "")
+        let dir = root + "/\(name)-\(lib.assets)" + (shaped ? "-\(lib.albumRanges.count)" : "")
         say("\(label): generating database and files …")
-        let assetsRoot = dir + "/immich"
-        let exportDir = dir + "/export"
-        let cpDir = dir + "/cp"
-        let rsyncDir = dir + "/rsync"
-        try FileManager.default.createDirectory(atPath: assetsRoot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/immich", withIntermediateDirectories: true)
         let t0 = Date()
         let (db, sqlSeconds) = try await makeDatabase(lib)
-        try SyntheticLibrary.writeFiles(root: assetsRoot, indices: 0..<lib.assets, size: lib.fileSize, users: lib.users)
+        let trial = LibraryTrial(lib: lib, label: label, dir: dir, db: db)
+        try SyntheticLibrary.writeFiles(root: trial.assetsRoot, indices: 0..<lib.assets, size: lib.fileSize, users: lib.users)
         Measure.settle()
         var result = LibraryResult(name: name, assets: lib.assets, entries: lib.entries, fileSize: lib.fileSize,
                                    albums: lib.albumRanges.count, generateSeconds: Date().timeIntervalSince(t0))
         say("\(label): \(lib.entries) album entries in \(lib.albumRanges.count) albums; SQL \(String(format: "%.1f", sqlSeconds)) s, total \(String(format: "%.1f", result.generateSeconds)) s")
+        try writeConfig(trial)
 
-        let config = dir + "/config.yaml"
-        try """
-            export_dir: \(exportDir)
-            assets_root: \(assetsRoot)
-            db_host: \(cluster.host)
-            db_port: \(cluster.port)
-            db_name: \(db)
-            db_user: \(Self.reader)
-            db_pass: \(Self.readerPassword)
-            db_max_retries: 0
-            min_found_abs: 1
-            copy_concurrency: \(p.concurrency)
-            log_level: warning
-            schedule: ""
-
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-
-        let log = dir + "/run.log"
-        func export(expectCopied: Int? = nil) throws -> Sample {
-            try? FileManager.default.removeItem(atPath: log)
-            let s = try Measure.run(exporter, ["run", "--config", config], log: log)
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            guard let summary = text.split(separator: "\n").last(where: { $0.hasPrefix("complete:") }) else {
-                throw BenchError("immich-export did not complete:\n\(text.suffix(2000))")
-            }
-            if !summary.contains("failed 0,") { throw BenchError("immich-export reported failures: \(summary)\n\(text.suffix(2000))") }
-            if let expectCopied, !summary.contains("copied \(expectCopied) ") {
-                throw BenchError("expected \(expectCopied) copied: \(summary)")
-            }
-            return s
-        }
-        let rsyncArgs = ["-a", "--delete", "--exclude=/\(ManifestStore.folderName)/", "--exclude=/progress.json",
-                         exportDir + "/", rsyncDir + "/"]
-
-        // Warm the page cache with the sources (untimed), the same for both sides.
-        _ = try Measure.run("/usr/bin/cp", ["-r", assetsRoot, cpDir], log: log)
-        Measure.removeTree(cpDir)
-        Measure.settle()
-
-        // 1. Full export vs cp -r (alternating who goes first).
-        for r in 0..<p.repetitions {
-            func ours() throws {
-                Measure.removeTree(exportDir); Measure.settle()
-                result.exportFull.append(try export(expectCopied: lib.entries))
-            }
-            func theirs() throws {
-                Measure.removeTree(cpDir); Measure.settle()
-                result.cp.append(try Measure.run("/usr/bin/cp", ["-r", assetsRoot, cpDir], log: log))
-                Measure.removeTree(cpDir); Measure.settle()
-                guard r == 0 else { return }
-                // cp -r + sync: the durability immich-export gives (its copies are on disk before they get their names).
-                let t = Date()
-                _ = try Measure.run("/usr/bin/cp", ["-r", assetsRoot, cpDir], log: log)
-                Measure.settle()
-                result.cpSync.append(Sample(seconds: Date().timeIntervalSince(t), maxRSSKiB: 0))
-            }
-            if r % 2 == 0 { try ours(); try theirs() } else { try theirs(); try ours() }
-            say("\(label): full export \(String(format: "%.2f", result.exportFull.last!.seconds)) s, cp -r \(String(format: "%.2f", result.cp.last!.seconds)) s")
-        }
-        Measure.removeTree(cpDir)
-
-        // 2. No-change re-run vs rsync -a over the same tree (the export tree, mirrored once).
-        // Warm for both sides: the mirror's rsync reads the export tree and the mirror, an untimed
-        // re-run the sources' metadata (the full exports' gigabytes pushed it out of the cache;
-        // rsync never reads the sources) and the database.
-        _ = try Measure.run(rsync, rsyncArgs, log: log)
-        _ = try export(expectCopied: 0)
-        Measure.settle()
-        for r in 0..<p.rerunRepetitions {
-            if r % 2 == 0 {
-                result.exportNoChange.append(try export(expectCopied: 0))
-                result.rsyncNoChange.append(try Measure.run(rsync, rsyncArgs, log: log))
-            } else {
-                result.rsyncNoChange.append(try Measure.run(rsync, rsyncArgs, log: log))
-                result.exportNoChange.append(try export(expectCopied: 0))
-            }
-            say("\(label): no-change re-run \(String(format: "%.3f", result.exportNoChange.last!.seconds)) s, rsync -a \(String(format: "%.3f", result.rsyncNoChange.last!.seconds)) s")
-        }
-
-        // 3. 1 % of the assets changed / added / removed, then the re-run; rsync mirrors the same change.
-        for r in 0..<p.rerunRepetitions {
-            let change = lib.change(round: r)
-            try await cluster.execute(database: db, lib.changeSQL(change, round: r))
-            try lib.applyFiles(change, root: assetsRoot, round: r)
-            result.changeEntries = change.modified.count + change.added.count + change.removed.count
-            Measure.settle()
-            result.exportChange.append(try export())
-            Measure.settle()
-            result.rsyncChange.append(try Measure.run(rsync, rsyncArgs, log: log))
-            say("\(label): 1 % change re-run \(String(format: "%.3f", result.exportChange.last!.seconds)) s, rsync -a --delete \(String(format: "%.3f", result.rsyncChange.last!.seconds)) s")
-        }
-        if hardlink { try measureHardlink(&result, dir: dir, config: config, exportDir: exportDir, log: log, label: label) }
+        try measureFullExports(trial, into: &result)
+        try measureNoChangeReruns(trial, into: &result)
+        try await measureChangeReruns(trial, into: &result)
+        if hardlink { try measureHardlink(trial, into: &result) }
         say("\(label): peak RSS \(result.peakRSSKiB / 1024) MiB, of it anonymous \(result.peakAnonKiB / 1024) MiB")
         Measure.removeTree(dir)
         await cluster.dropDatabase(db)
         return result
-    }
-
-    /// 6. Hard links: the same library into a fresh folder, counting the bytes written.
-    func measureHardlink(_ result: inout LibraryResult, dir: String, config: String, exportDir: String, log: String, label: String) throws {
-        let linkDir = dir + "/export-hardlink"
-        let linkConfig = dir + "/config-hardlink.yaml"
-        let base = try String(contentsOfFile: config, encoding: .utf8)
-        try base.replacingOccurrences(of: "export_dir: \(exportDir)", with: "export_dir: \(linkDir)")
-            .appending("export_mode: hardlink\n").write(toFile: linkConfig, atomically: true, encoding: .utf8)
-        let linkSample = try Measure.run(exporter, ["run", "--config", linkConfig], log: log)
-        if let data = FileManager.default.contents(atPath: linkDir + "/progress.json"),
-           let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            let written = (json["bytes_copied"] as? NSNumber)?.int64Value ?? -1
-            let files = (json["copied"] as? Int) ?? 0
-            result.hardlink = (linkSample, written, files)
-            say("\(label): hardlink export \(String(format: "%.2f", linkSample.seconds)) s, \(files) files, \(written) bytes written")
-        }
     }
 
     /// 5. Catalog alone: open, albums, then stream every album×asset row (decoded), in-process.
