@@ -78,8 +78,8 @@ let package = Package(
                          .when(platforms: [.linux], configuration: .release)),
         ]),
 
-        // What unit tests share: seeded random numbers, counters, temp folders. Starts nothing.
-        .target(name: "TestHelpers"),
+        // What unit tests share: seeded random numbers, counters, temp folders, a log recorder. Starts nothing.
+        .target(name: "TestHelpers", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Real Postgres / Mosquitto / Immich-shaped libraries for tests and the demo (re-exports TestHelpers).
         .target(name: "TestSupport", dependencies: ["TestHelpers", "ExportCore", "Postgres"]),
         .executableTarget(name: "immich-export-demo", dependencies: [

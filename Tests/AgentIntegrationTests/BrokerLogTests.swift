@@ -48,38 +48,3 @@ struct BrokerLogTests {
         }
     }
 }
-
-/// Keeps every line logged through it, with its level.
-final class LogLines: LogHandler, @unchecked Sendable {
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-    }
-
-    private let lock = NSLock()
-    private var lines: [Line] = []
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        lock.withLock { lines.append(Line(level: event.level, message: event.message.description)) }
-    }
-
-    var all: [Line] { lock.withLock { lines } }
-
-    func count(_ message: String) -> Int { all.filter { $0.message == message }.count }
-
-    func waitUntil(timeout: Duration, _ condition: (LogLines) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition(self) { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition(self)
-    }
-}

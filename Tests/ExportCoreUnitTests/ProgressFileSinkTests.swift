@@ -12,7 +12,7 @@ struct ProgressFileSinkTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // A writer whose temp file another writer renamed away (or truncated under it) fails and
         // says so: with one writer at a time there is nothing to say.
-        let warnings = WarningCount()
+        let warnings = LogLines()
         let sink = ProgressFileSink(exportDir: dir, logger: Logger(label: "t") { _ in warnings })
         // Large documents, so a write takes long enough for another to start in the middle of it.
         func document(_ writer: Int) -> ProgressSnapshot {
@@ -39,7 +39,7 @@ struct ProgressFileSinkTests {
         }
         let last = try JSONDecoder().decode(ProgressSnapshot.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(documents.contains(last))
-        #expect(warnings.count == 0)
+        #expect(warnings.count(atLeast: .warning) == 0)
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
     }
 
@@ -66,21 +66,5 @@ struct ProgressFileSinkTests {
         #expect(ContinuousClock.now - cancelled < .seconds(10))
         // The owner writes the last document itself (as `run` does), so the sink does not.
         #expect(!FileManager.default.fileExists(atPath: path))
-    }
-}
-
-/// Counts warnings (and worse) logged through it.
-final class WarningCount: LogHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var seen = 0
-    var count: Int { lock.withLock { seen } }
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        if event.level >= .warning { lock.withLock { seen += 1 } }
     }
 }

@@ -78,19 +78,7 @@ public final class ProgressTracker: Sendable {
     private static func reduce(_ s: inout State, _ event: ProgressEvent) -> Signal {
         switch event {
         case let .started(runID, dryRun, at):
-            let lastRun = s.snapshot.lastRun
-            s.snapshot = ProgressSnapshot()
-            s.albumIndex = [:]
-            s.albumLabels = []
-            s.snapshot.lastRun = lastRun
-            s.snapshot.status = .starting
-            s.snapshot.running = true
-            s.snapshot.runID = runID
-            s.snapshot.dryRun = dryRun
-            s.snapshot.startedAt = Timestamp.iso8601(at)
-            s.snapshot.phase = .connecting
-            s.started = at
-            s.copyingStarted = nil
+            start(&s, runID: runID, dryRun: dryRun, at: at)
             return .milestone
         case let .phase(phase):
             s.snapshot.phase = phase
@@ -151,24 +139,46 @@ public final class ProgressTracker: Sendable {
             s.snapshot.guardReason = reason
             return .milestone
         case let .finished(status, error, at):
-            s.snapshot.status = status
-            s.snapshot.error = error
-            s.snapshot.running = false
-            s.snapshot.phase = .finished
-            s.snapshot.currentFile = nil
-            s.snapshot.currentAlbum = nil
-            s.snapshot.finishedAt = Timestamp.iso8601(at)
-            s.snapshot.lastRun = Timestamp.iso8601(at)
-            if let started = s.started { s.snapshot.durationSeconds = at.timeIntervalSince(started) }
-            if let since = s.copyingStarted {
-                let elapsed = at.timeIntervalSince(since)
-                let done = s.snapshot.copied + s.snapshot.skipped + s.snapshot.failed
-                s.snapshot.filesPerSecond = elapsed > 0 ? Double(done) / elapsed : 0
-            }
-            s.snapshot.estimatedRemaining = status == .complete || status == .dryRun ? 0 : nil
-            if status == .complete || status == .dryRun { s.snapshot.percentCopied = s.snapshot.total > 0 ? 100 : 0 }
+            finish(&s, status: status, error: error, at: at)
             return .milestone
         }
+    }
+
+    /// A new run: a fresh snapshot that keeps only when the last run was.
+    private static func start(_ s: inout State, runID: String, dryRun: Bool, at: Date) {
+        let lastRun = s.snapshot.lastRun
+        s.snapshot = ProgressSnapshot()
+        s.albumIndex = [:]
+        s.albumLabels = []
+        s.snapshot.lastRun = lastRun
+        s.snapshot.status = .starting
+        s.snapshot.running = true
+        s.snapshot.runID = runID
+        s.snapshot.dryRun = dryRun
+        s.snapshot.startedAt = Timestamp.iso8601(at)
+        s.snapshot.phase = .connecting
+        s.started = at
+        s.copyingStarted = nil
+    }
+
+    /// The run's end: its status and error, its duration and rate; a complete run is at 100 %.
+    private static func finish(_ s: inout State, status: ProgressSnapshot.Status, error: String?, at: Date) {
+        s.snapshot.status = status
+        s.snapshot.error = error
+        s.snapshot.running = false
+        s.snapshot.phase = .finished
+        s.snapshot.currentFile = nil
+        s.snapshot.currentAlbum = nil
+        s.snapshot.finishedAt = Timestamp.iso8601(at)
+        s.snapshot.lastRun = Timestamp.iso8601(at)
+        if let started = s.started { s.snapshot.durationSeconds = at.timeIntervalSince(started) }
+        if let since = s.copyingStarted {
+            let elapsed = at.timeIntervalSince(since)
+            let done = s.snapshot.copied + s.snapshot.skipped + s.snapshot.failed
+            s.snapshot.filesPerSecond = elapsed > 0 ? Double(done) / elapsed : 0
+        }
+        s.snapshot.estimatedRemaining = status == .complete || status == .dryRun ? 0 : nil
+        if status == .complete || status == .dryRun { s.snapshot.percentCopied = s.snapshot.total > 0 ? 100 : 0 }
     }
 
     /// One finished file. Bytes done never exceed the total: a source can grow between its stat
