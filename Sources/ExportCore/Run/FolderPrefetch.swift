@@ -1,8 +1,8 @@
 import Foundation
 
 /// Album folders listed ahead, while the database connects and works on its first answer. On a
-/// re-run that wait (20 ms at 10k assets, 100 ms and more at 100k) had nothing to do, and listing
-/// the folders with each entry's lstat is about half of a re-run's work.
+/// re-run that wait had nothing to do, and listing the folders with each entry's lstat is about
+/// half of a re-run's work (docs/benchmarks.md, "Read ahead while the database connects").
 ///
 /// The folders are those the manifest knows, in the order their albums will come (by album id, as
 /// the asset stream is sorted), up to `budget` entries by the manifest's count, so memory stays

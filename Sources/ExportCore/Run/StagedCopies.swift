@@ -8,7 +8,7 @@ import Synchronization
 /// small-file export's time), and across albums, so a run that changes a few files in many albums
 /// does not pay a sync per album. A batch is synced and renamed in the background while the next
 /// one is written, so the disk and the copying work side by side. Progress counts a file once it
-/// has its final name. Used from the run's own task.
+/// has its final name. Owned by the run's `ExportSession`, used from its task.
 final class StagedCopies {
     struct Entry: Sendable {
         var target: CopyTarget
@@ -38,7 +38,7 @@ final class StagedCopies {
         return entries.count >= 64 || bytes >= 256 << 20 || age >= .seconds(1)
             // Nothing is being synced: a few copies need not wait for 64 more. A re-run that
             // changed a few files across the library otherwise synced and named them all at its
-            // end, on the run's critical path (8 ms for 64 files).
+            // end, on the run's critical path.
             || (age >= .milliseconds(25) && diskIdle.isSet)
     }
 
@@ -57,46 +57,63 @@ final class StagedCopies {
     }
 }
 
-extension ExportRun {
+extension ExportSession {
     /// Hands the staged batch to the background (sync, then journal line and rename per file)
     /// after settling the batch before it; with `wait`, also settles this one before returning
-    /// (the end of a run, or of an album whose folder time is stamped next). Returns the
-    /// run-stopping error (disk full), if any.
-    func publish(_ staged: StagedCopies, wait: Bool, manifest: inout Manifest, store: ManifestStore,
-                 changedFolders: inout Set<String>, logger: Logger) async throws -> String? {
-        var fatal = try await settleInFlight(staged, manifest: &manifest, changedFolders: &changedFolders)
+    /// (the end of a run, or of an album whose folder time is stamped next). A full disk stops
+    /// the run.
+    func publishStaged(wait: Bool) async throws {
+        try await settleInFlight()
         if !staged.isEmpty {
             let batch = staged.take()
             let diskIdle = staged.diskIdle
+            let (run, store, logger) = (self.run, self.store, self.logger)
             diskIdle.set(false)
             staged.inFlight = Task {
                 try await BlockingIO.write {
                     defer { diskIdle.set(true) }
-                    return self.syncAndName(batch, store: store, logger: logger)
+                    return StagedCopies.syncAndName(batch, store: store, reporting: run, logger: logger)
                 }
             }
         }
-        if wait, let f = try await settleInFlight(staged, manifest: &manifest, changedFolders: &changedFolders) {
-            fatal = fatal ?? f
-        }
-        return fatal
+        if wait { try await settleInFlight() }
     }
 
+    /// Waits for the batch in the background, then records each of its files in the manifest.
+    private func settleInFlight() async throws {
+        guard let task = staged.inFlight else { return }
+        staged.inFlight = nil
+        for (entry, result) in try await task.value {
+            let target = entry.target
+            switch result {
+            case .success:
+                own(target.albumID, target.assetID, .init(name: target.name, size: entry.copy.size, mtime: entry.copy.mtime))
+                changedFolders.insert(target.folder)
+            case let .failure(error):
+                markSeen(target.albumID, target.assetID, target.name)
+                stop(ExportRun.stoppingError(error))
+            }
+        }
+    }
+}
+
+extension StagedCopies {
     /// Blocking: one sync per filesystem involved (normally one), then each file's journal line
     /// and rename, in order, reported to the progress as it lands.
-    private func syncAndName(_ batch: [StagedCopies.Entry], store: ManifestStore, logger: Logger) -> [(StagedCopies.Entry, Result<Void, SystemError>)] {
+    fileprivate static func syncAndName(_ batch: [Entry], store: ManifestStore, reporting run: ExportRun,
+                                        logger: Logger) -> [(Entry, Result<Void, SystemError>)] {
         let results = syncAndName(batch, store: store)
         for (entry, result) in results {
             let target = entry.target
             switch result {
-            case .success: reportPlaced(albumID: target.albumID, path: target.path, isUpdate: target.isUpdate, bytes: entry.copy.size)
-            case let .failure(error): reportFailed(albumID: target.albumID, path: target.path, error, logger: logger)
+            case .success: run.reportPlaced(albumID: target.albumID, path: target.path, isUpdate: target.isUpdate, bytes: entry.copy.size)
+            case let .failure(error): run.reportFailed(albumID: target.albumID, path: target.path, error, logger: logger)
             }
         }
         return results
     }
 
-    private func syncAndName(_ batch: [StagedCopies.Entry], store: ManifestStore) -> [(StagedCopies.Entry, Result<Void, SystemError>)] {
+    private static func syncAndName(_ batch: [Entry], store: ManifestStore) -> [(Entry, Result<Void, SystemError>)] {
         do throws(SystemError) {
             try FileCopier.makeDurable(folders: Set(batch.map { ($0.copy.finalPath as NSString).deletingLastPathComponent }))
         } catch {
@@ -112,25 +129,5 @@ extension ExportRun {
                 }
             })
         }
-    }
-
-    /// Waits for the batch in the background, then records each of its files in the manifest.
-    private func settleInFlight(_ staged: StagedCopies, manifest: inout Manifest,
-                                changedFolders: inout Set<String>) async throws -> String? {
-        guard let task = staged.inFlight else { return nil }
-        staged.inFlight = nil
-        var fatal: String?
-        for (entry, result) in try await task.value {
-            let target = entry.target
-            switch result {
-            case .success:
-                Self.own(&manifest, target.albumID, target.assetID, .init(name: target.name, size: entry.copy.size, mtime: entry.copy.mtime))
-                changedFolders.insert(target.folder)
-            case let .failure(error):
-                markSeen(&manifest, target.albumID, target.assetID, target.name)
-                fatal = Self.stoppingError(error) ?? fatal
-            }
-        }
-        return fatal
     }
 }

@@ -1,0 +1,216 @@
+import Foundation
+
+/// One album's rows and where they go.
+struct AlbumJob: Sendable {
+    var albumID: String
+    var albumName: String
+    var folder: String
+    /// A dry run of a renamed album looks at the folder that would be moved.
+    var listFrom: String?
+    var assetCount: Int
+    /// What Immich recorded for the album's files (exif sizes; missing ones count 0).
+    var recordedBytes: Int64 = 0
+}
+
+/// What the blocking preparation of one album found: the plan `ExportSession.apply` carries out.
+struct PreparedAlbum: Sendable {
+    var plan: [PlannedFile] = []
+    /// Folder levels this run created (relative to export_dir), outermost first.
+    var createdFolders: [String] = []
+    /// Live-photo videos and sidecars planned next to their assets.
+    var companionCount = 0
+    var folderError: String?
+    var found = 0
+    /// The sizes of the sources found (companions included), as stat'ed.
+    var sourceBytes: Int64 = 0
+}
+
+extension ExportSession {
+    /// Starts an album's blocking preparation (list the folder, stat the sources, plan) on the
+    /// blocking pool, so the run can prepare the next album while it applies this one. It reads
+    /// only what no other album's apply changes: this album's own files and its folder's names.
+    /// `assets` are in `CatalogAsset.exportOrder`.
+    func prepare(_ job: AlbumJob, assets: consuming [CatalogAsset]) -> Task<PreparedAlbum, Error> {
+        let preparation = AlbumPreparation(
+            job: job, exportDir: exportDir, dryRun: dryRun, mode: config.exportMode, selection: config.selection,
+            fileTemplate: config.layout.fileTemplate == "{original}" ? nil
+                : try? NameTemplate(parsing: config.layout.fileTemplate, allowed: NameTemplate.filePlaceholders),
+            owned: manifest.albums[job.albumID]?.files ?? [:],
+            // Which names in the folder are ours: indexed by the planner only if it needs it.
+            folderOwners: manifest.owners(ofFolder: job.folder, index: folderOwners),
+            mapper: mapper, sources: sources, prefetch: prefetch)
+        let rows = Handoff(consume assets)
+        return Task { try await BlockingIO.run { preparation.run(rows.take()) } }
+    }
+}
+
+/// Hands a value to a background job as its only owner: a captured constant would keep a
+/// second reference, and moving elements out of a shared array copies it first.
+final class Handoff<Value>: @unchecked Sendable {
+    private var value: Value?
+    init(_ value: consuming Value) { self.value = value }
+    /// Once, from the one job that owns it.
+    func take() -> Value { value.take()! }
+}
+
+/// Everything one album's preparation needs, as values: it runs on the blocking pool, apart from
+/// the session. Its only effects are creating the album's folder and removing leftover temp files.
+struct AlbumPreparation: Sendable {
+    var job: AlbumJob
+    var exportDir: String
+    var dryRun: Bool
+    var mode: ExportMode
+    var selection: Selection
+    var fileTemplate: NameTemplate?
+    var owned: OwnedFiles
+    var folderOwners: [(albumID: String, files: OwnedFiles)]
+    var mapper: PathMapper
+    var sources: FileSystem.Anchor?
+    var prefetch: FolderPrefetch
+
+    var folderPath: String { exportDir + "/" + job.folder }
+
+    /// Lists the folder, stats the sources, plans the album and its companions (blocking).
+    func run(_ assets: consuming [CatalogAsset]) -> PreparedAlbum {
+        var p = PreparedAlbum()
+        var reader: FileSystem.FolderReader?
+        // Listed ahead while the database was busy, if the prefetch got to it.
+        let prefetched = job.listFrom == nil ? prefetch.take(albumID: job.albumID, folderPath: folderPath) : nil
+        do throws(SystemError) {
+            // A template may nest folders ("{owner}/{album}"): create each level we need.
+            if !dryRun { p.createdFolders = try FileSystem.makeDirectories(job.folder, under: exportDir) }
+            // A dry run of a renamed album looks at the folder that would be moved.
+            if prefetched == nil { reader = try FileSystem.FolderReader(job.listFrom.map { exportDir + "/" + $0 } ?? folderPath) }
+        } catch {
+            p.folderError = "album folder \(job.folder): \(error.reason)"
+        }
+        // The folder's entries are stat'ed in the same lanes as the sources: both are a path
+        // lookup per file, and the lanes finish together.
+        var (candidates, listing) = AlbumPreparation.candidates(for: consume assets, mapper: mapper, sources: sources,
+                                                                keepPaths: mode == .symlink, alongside: reader)
+        if let prefetched { listing = prefetched }
+        removeLeftovers(from: &listing)
+        p.found = candidates.reduce(0) { $0 + ($1.source != nil ? 1 : 0) }
+        var input = FilePlanner.Input(albumID: job.albumID, candidates: consume candidates, listing: listing,
+                                      owned: owned, ownedInFolder: [:], mode: mode, folderPath: folderPath)
+        input.folderOwners = folderOwners
+        input.fileTemplate = fileTemplate
+        p.plan = FilePlanner.plan(moving: &input)
+
+        let companions = companions(of: p.plan)
+        if !companions.isEmpty {
+            var second = input
+            second.candidates = companions
+            second.alreadyClaimed = Set(p.plan.compactMap { $0.name.map(NameSanitizer.collisionKey) })
+            second.namesAreFinal = true
+            p.plan += FilePlanner.plan(second)
+            p.companionCount = companions.count
+        }
+        p.sourceBytes = p.plan.reduce(0) { $0 + ($1.candidate.source?.size ?? 0) }
+        return p
+    }
+
+    /// Symlink mode reads the links' targets; temp files of an interrupted copy leave the listing
+    /// (and the disk).
+    private func removeLeftovers(from listing: inout [String: TargetEntry]) {
+        if mode == .symlink {
+            for (name, entry) in listing where !entry.isRegularFile && !entry.isDirectory {
+                listing[name]?.linkTarget = FilePlacer.readLink(folderPath + "/" + name)
+            }
+        }
+        for (name, _) in listing where FileCopier.isTempName(name) {
+            listing[name] = nil
+            if !dryRun { try? FileSystem.removeFile(folderPath + "/" + name) }
+        }
+    }
+
+    /// Companions take their asset's final name: IMG_1.HEIC → IMG_1.MOV, IMG_1.HEIC.xmp.
+    private func companions(of plan: [PlannedFile]) -> [FileCandidate] {
+        guard selection.includeLivePhotos || selection.includeSidecars else { return [] }
+        var companions: [FileCandidate] = []
+        for planned in plan {
+            guard let name = planned.name else { continue }
+            let asset = planned.candidate.asset
+            if selection.includeLivePhotos, let live = asset.livePhoto {
+                let ext = (live.originalFileName as NSString).pathExtension
+                let base = (name as NSString).deletingPathExtension
+                var video = CatalogAsset(albumID: job.albumID, assetID: asset.assetID + "#live", originalPath: live.originalPath,
+                                         originalFileName: ext.isEmpty ? base + ".mov" : base + "." + ext,
+                                         modifiedMicros: live.modifiedMicros)
+                video.capturedMicros = asset.capturedMicros
+                companions.append(Self.candidate(for: video, mapper: mapper))
+            }
+            if selection.includeSidecars, let sidecar = asset.sidecarPath {
+                let xmp = CatalogAsset(albumID: job.albumID, assetID: asset.assetID + "#xmp", originalPath: sidecar,
+                                       originalFileName: name + ".xmp", modifiedMicros: nil)
+                companions.append(Self.candidate(for: xmp, mapper: mapper))
+            }
+        }
+        return companions
+    }
+
+    /// Maps and stats every source (blocking). A large album is split over two threads: the
+    /// per-file cost is a path lookup in the kernel, and two lookups run side by side.
+    /// Each asset moves into its candidate (a copy would retain every string in it).
+    /// `keepPaths`: every candidate carries its source path (symlink mode compares link targets);
+    /// otherwise only those whose source has a problem, and a copy maps its path when it runs.
+    static func candidates(for assets: consuming [CatalogAsset], mapper: PathMapper, sources: FileSystem.Anchor?,
+                           keepPaths: Bool, alongside folder: FileSystem.FolderReader? = nil) -> ([FileCandidate], [String: TargetEntry]) {
+        let n = assets.count
+        let m = folder?.names.count ?? 0
+        let lanes = Lanes.count(for: n + m, from: 512)
+        var entries = [TargetEntry?](repeating: nil, count: m)
+        let candidates = assets.withUnsafeMutableBufferPointer { source in
+            entries.withUnsafeMutableBufferPointer { entries in
+                let result = [FileCandidate](unsafeUninitializedCapacity: n) { target, count in
+                    // Each lane moves and writes its own disjoint ranges.
+                    nonisolated(unsafe) let (source, target, entries) = (source, target, entries)
+                    @Sendable func fill(_ lane: Int) {
+                        for i in Lanes.share(lane, of: lanes, n) {
+                            (target.baseAddress! + i).initialize(to: candidate(
+                                for: (source.baseAddress! + i).move(), mapper: mapper, sources: sources, keepPath: keepPaths))
+                        }
+                        for i in Lanes.share(lane, of: lanes, m) { entries[i] = folder?.entry(i) }
+                    }
+                    Lanes.run(lanes, fill)
+                    count = n
+                }
+                source.baseAddress?.initialize(repeating: CatalogAsset.placeholder, count: n)   // moved out: own nothing
+                return result
+            }
+        }
+        return (candidates, FileSystem.FolderReader.listing(entries))
+    }
+
+    /// Maps and stats one asset's source (blocking). The asset moves into the candidate once,
+    /// at the end (one construction per branch made the compiler copy it).
+    static func candidate(for asset: consuming CatalogAsset, mapper: PathMapper, sources: FileSystem.Anchor? = nil,
+                          keepPath: Bool = true) -> FileCandidate {
+        var source: SourceState?
+        var problem: String?
+        var local: String?
+        if let (target, rest) = mapper.resolve(asset.originalPath) {
+            let path = { target + rest }
+            if keepPath { local = path() }
+            do throws(SystemError) {
+                let st = if let sources { try sources.stat(target: target, rest: rest, path: path) } else { try FileSystem.statPath(path()) }
+                if st.isRegularFile {
+                    source = SourceState(size: st.size, mtime: st.mtime)
+                } else {
+                    problem = "\(path()) is not a regular file"
+                }
+            } catch {
+                problem = "source \(error.path): \(error.reason)"
+            }
+            if problem != nil && local == nil { local = path() }
+        } else {
+            problem = "no path mapping for \(asset.originalPath) — add a path_map entry"
+        }
+        return FileCandidate(asset: asset, sourcePath: local, source: source, sourceProblem: problem)
+    }
+
+    /// Where a planned copy reads from: the candidate's path, or the asset's mapped path.
+    static func sourcePath(of candidate: FileCandidate, mapper: PathMapper) -> String? {
+        candidate.sourcePath ?? mapper.localPath(for: candidate.asset.originalPath)
+    }
+}
