@@ -222,14 +222,16 @@ final class ExportSession {
         expected += job.assetCount
     }
 
-    /// A failed pipeline: preparations still running may create folders, and copies still
-    /// running may land; both are waited for before the run goes on to fail.
+    /// A failed pipeline: preparations still running may create folders, copies still running
+    /// may land and a staged batch may be being named (its journal lines need the journal open);
+    /// all are waited for before the run goes on to fail.
     private func abandonPipeline() async {
         for (_, task) in preparing {
             if let prepared = try? await task.value { try? keepFolders(of: prepared) }
         }
         preparing = []
         await lanes.drain()
+        try? await settleInFlight()
     }
 
     /// Folders a preparation created are ours, whether or not its album is applied.

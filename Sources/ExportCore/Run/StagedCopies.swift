@@ -80,7 +80,7 @@ extension ExportSession {
     }
 
     /// Waits for the batch in the background, then records each of its files in the manifest.
-    private func settleInFlight() async throws {
+    func settleInFlight() async throws {
         guard let task = staged.inFlight else { return }
         staged.inFlight = nil
         for (entry, result) in try await task.value {
