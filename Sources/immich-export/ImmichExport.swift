@@ -12,8 +12,10 @@ struct ImmichExport: AsyncParsableCommand {
         defaultSubcommand: nil)
 
     static func main() async {
-        immich_export_tune_allocator()   // before any other thread allocates
-        FileSystem.reserveDescriptorTable()   // while this is the only thread: no RCU waits later
+        if Tuning.enabled {
+            immich_export_tune_allocator()   // before any other thread allocates
+            FileSystem.reserveDescriptorTable()   // while this is the only thread: no RCU waits later
+        }
         await main(nil)
     }
 }

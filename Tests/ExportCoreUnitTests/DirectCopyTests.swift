@@ -66,6 +66,24 @@ struct DirectCopyTests {
         }
     }
 
+    @Test("both copy engines, plain and tuned, copy every size byte for byte", arguments: edgeSizes)
+    func engines(size: Int) throws {
+        let dir = try TempDirectory.make("copy-engine")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let content = Self.randomBytes(size)
+        try content.write(to: URL(fileURLWithPath: dir + "/source.bin"))
+        for engine in [CopyEngine.plain, .tuned] {
+            let input = open(dir + "/source.bin", O_RDONLY)
+            defer { close(input) }
+            let copy = dir + "/copy-\(engine).bin"
+            let output = open(copy, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            try engine.transfer(from: input, to: output, size: Int64(size), sourceDevice: .max, source: "source.bin",
+                                target: copy, shouldStop: { false })
+            #expect(close(output) == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == content, "\(engine)")
+        }
+    }
+
     @Test("a copy of every size arrives byte for byte, stamped, under its final name only", arguments: edgeSizes)
     func copies(size: Int) throws {
         let dir = try TempDirectory.make("direct-copy")

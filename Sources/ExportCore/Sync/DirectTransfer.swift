@@ -77,8 +77,8 @@ extension FileCopier {
     /// Copies the rest of `input` to `output` through a pooled buffer, from both files' current
     /// offsets. With `direct` (`output` switched by `writesDirectly`), whole blocks are written
     /// directly; the last partial block, and anything after a write the device refused as
-    /// misaligned, is written through the page cache, so any size works. Without, it is the
-    /// portable copy where copy_file_range cannot (across filesystems it says EXDEV).
+    /// misaligned, is written through the page cache, so any size works. Without, every block goes
+    /// through the page cache (the tests compare both).
     static func transferThroughBuffer(from input: Int32, to output: Int32, direct: Bool, source: String, target: String,
                                       shouldStop: () -> Bool) throws(SystemError) {
         let buffer = BufferPool.shared.take()

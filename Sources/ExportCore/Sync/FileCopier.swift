@@ -75,8 +75,8 @@ public enum FileCopier {
         var closed = false
         do throws(SystemError) {
             if let code = WriteFaults.check(finalPath) { throw SystemError("write", finalPath, code: code) }
-            try transfer(from: input, to: output, size: size, sourceDevice: UInt64(st.st_dev), source: source, target: finalPath,
-                         shouldStop: shouldStop)
+            try CopyEngine.selected.transfer(from: input, to: output, size: size, sourceDevice: UInt64(st.st_dev), source: source,
+                                             target: finalPath, shouldStop: shouldStop)
             if flushNow { guard fsync(output) == 0 else { throw SystemError("sync", finalPath) } }
             var times = FileSystem.times(mtime)
             guard futimens(output, &times) == 0 else { throw SystemError("set time", finalPath) }
@@ -132,9 +132,9 @@ public enum FileCopier {
         }
     }
 
-    /// Direct writes where they pay (`writesDirectly`); else copy_file_range (in-kernel, reflinks
-    /// on filesystems that can), then read/write.
-    private static func transfer(from input: Int32, to output: Int32, size: Int64, sourceDevice: UInt64, source: String,
+    /// The tuned copy (`CopyEngine.tuned`): direct writes where they pay (`writesDirectly`); else
+    /// copy_file_range (in-kernel, reflinks on filesystems that can), then read/write.
+    static func transferTuned(from input: Int32, to output: Int32, size: Int64, sourceDevice: UInt64, source: String,
                                  target: String, shouldStop: () -> Bool) throws(SystemError) {
         if writesDirectly(size: size, sourceDevice: sourceDevice, output: output) {
             return try transferThroughBuffer(from: input, to: output, direct: true, source: source, target: target,
@@ -155,8 +155,8 @@ public enum FileCopier {
             }
             if remaining == 0 { return }
         }
-        // Portable path: whatever copy_file_range did not do, a buffered loop finishes.
-        try transferThroughBuffer(from: input, to: output, direct: false, source: source, target: target, shouldStop: shouldStop)
+        // Whatever copy_file_range did not do, the plain loop finishes.
+        try CopyEngine.readAndWrite(from: input, to: output, size: remaining, source: source, target: target, shouldStop: shouldStop)
     }
 
     /// `makeDurable` once per filesystem holding any of `folders` (normally one sync in all).

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// How a copy's bytes get from the source file into its temp file. The export's decisions (what
+/// to copy, under which name, when it is durable) do not depend on it.
+///
+/// - `plain`: read and write through one buffer the size of the file (at most 1 MiB), the way
+///   anyone would write it. Always correct; the reference the tuned engine is measured against.
+/// - `tuned`: what the benchmark kept (docs/benchmarks.md, "Decisions that still shape the code"):
+///   large files on local disks written past the page cache (`writesDirectly`), everything else
+///   through copy_file_range (in-kernel; shared blocks or a server-side copy where the filesystem
+///   can), and the plain loop for whatever those two cannot do.
+///
+/// `Tuning.enabled` picks one for the process (`IMMICH_EXPORT_TUNING=off` selects the plain one).
+public enum CopyEngine: Sendable {
+    case plain
+    case tuned
+
+    public static var selected: CopyEngine { Tuning.enabled ? .tuned : .plain }
+
+    /// Copies the rest of `input` (`size` bytes expected) to `output`. `shouldStop` is polled
+    /// between chunks so a cancel does not wait for a large video.
+    func transfer(from input: Int32, to output: Int32, size: Int64, sourceDevice: UInt64, source: String,
+                  target: String, shouldStop: () -> Bool) throws(SystemError) {
+        switch self {
+        case .plain:
+            try Self.readAndWrite(from: input, to: output, size: size, source: source, target: target, shouldStop: shouldStop)
+        case .tuned:
+            try FileCopier.transferTuned(from: input, to: output, size: size, sourceDevice: sourceDevice, source: source,
+                                         target: target, shouldStop: shouldStop)
+        }
+    }
+
+    /// The plain copy: read a buffer, write it all, until the source ends.
+    static func readAndWrite(from input: Int32, to output: Int32, size: Int64, source: String, target: String,
+                             shouldStop: () -> Bool) throws(SystemError) {
+        var buffer = [UInt8](repeating: 0, count: Int(min(max(size, 4096), 1 << 20)))
+        while true {
+            if shouldStop() { throw SystemError("copy", target, code: ECANCELED) }
+            let count = buffer.count
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, count) }
+            if n == 0 { return }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("read", source)
+            }
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemError("write", target)
+                }
+                written += w
+            }
+        }
+    }
+}
+
+/// The engine's measured tricks, on unless the environment says `IMMICH_EXPORT_TUNING=off`.
+/// Off, the export takes the plain path beside each trick: for the benchmark, which measures
+/// what each is worth, and for ruling a trick out when something goes wrong.
+public enum Tuning {
+    public static let enabled: Bool = ProcessInfo.processInfo.environment["IMMICH_EXPORT_TUNING"] != "off"
+}
