@@ -12,7 +12,7 @@ struct ImmichExport: AsyncParsableCommand {
         defaultSubcommand: nil)
 
     static func main() async {
-        if Tuning.enabled {
+        if Tuning.uses(.process) {
             immich_export_tune_allocator()   // before any other thread allocates
             FileSystem.reserveDescriptorTable()   // while this is the only thread: no RCU waits later
         }

@@ -108,7 +108,7 @@ final class ExportSession {
     func copyAlbums(_ batches: AsyncThrowingStream<[CatalogAsset], Error>) async throws {
         tracker.emit(.phase(.copying))
         // Start-up is over (configuration, database sessions, manifest): its code goes back.
-        if Tuning.enabled { CodePages.releaseResident() }
+        if Tuning.uses(.process) { CodePages.releaseResident() }
         do {
             for try await batch in batches {
                 for asset in batch {

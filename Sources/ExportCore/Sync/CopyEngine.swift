@@ -13,12 +13,12 @@ import Foundation
 ///   through copy_file_range (in-kernel; shared blocks or a server-side copy where the filesystem
 ///   can), and the plain loop for whatever those two cannot do.
 ///
-/// `Tuning.enabled` picks one for the process (`IMMICH_EXPORT_TUNING=off` selects the plain one).
+/// `Tuning` picks one for the process (`IMMICH_EXPORT_PLAIN=copy` selects the plain one).
 public enum CopyEngine: Sendable {
     case plain
     case tuned
 
-    public static var selected: CopyEngine { Tuning.enabled ? .tuned : .plain }
+    public static var selected: CopyEngine { Tuning.uses(.copy) ? .tuned : .plain }
 
     /// Copies the rest of `input` (`size` bytes expected) to `output`. `shouldStop` is polled
     /// between chunks so a cancel does not wait for a large video.
@@ -59,9 +59,27 @@ public enum CopyEngine: Sendable {
     }
 }
 
-/// The engine's measured tricks, on unless the environment says `IMMICH_EXPORT_TUNING=off`.
-/// Off, the export takes the plain path beside each trick: for the benchmark, which measures
-/// what each is worth, and for ruling a trick out when something goes wrong.
+/// The engine's measured tricks, each with a plain path beside it. All are used unless the
+/// environment names some in `IMMICH_EXPORT_PLAIN` (comma separated, or `all`): for the
+/// benchmark, which measures what each is worth (docs/benchmarks.md), and for ruling a trick out
+/// when something goes wrong.
 public enum Tuning {
-    public static let enabled: Bool = ProcessInfo.processInfo.environment["IMMICH_EXPORT_TUNING"] != "off"
+    public enum Trick: String, CaseIterable, Sendable {
+        /// `CopyEngine.tuned` instead of `.plain`.
+        case copy
+        /// The packed manifest record and its byte-level loader (`ManifestStorage.packed`).
+        case manifest
+        /// Process settings: the allocator's, the descriptor table's, code pages handed back.
+        case process
+    }
+
+    public static let plain: Set<Trick> = parse(ProcessInfo.processInfo.environment["IMMICH_EXPORT_PLAIN"])
+
+    public static func uses(_ trick: Trick) -> Bool { !plain.contains(trick) }
+
+    static func parse(_ value: String?) -> Set<Trick> {
+        let names = (value ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if names.contains("all") { return Set(Trick.allCases) }
+        return Set(names.compactMap(Trick.init(rawValue:)))
+    }
 }

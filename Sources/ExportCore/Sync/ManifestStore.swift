@@ -44,6 +44,30 @@ public final class ManifestStore: @unchecked Sendable {
     }
 
     private func apply(_ source: String, to manifest: inout Manifest) throws {
+        switch ManifestStorage.selected {
+        case .packed: try applyPacked(source, to: &manifest)
+        case .plain: try applyPlain(source, to: &manifest)
+        }
+        // Albums whose folder line was lost keep files we cannot place: drop them (never delete blind).
+        manifest.albums = manifest.albums.filter { !$0.value.folder.isEmpty }
+    }
+
+    /// The plain loader: each line a String, split at its tabs.
+    private func applyPlain(_ source: String, to manifest: inout Manifest) throws {
+        var lineNumber = 0
+        _ = try FileSystem.forEachLine(source) { bytes in
+            lineNumber += 1
+            let fields = String(validating: bytes, as: UTF8.self)?.split(separator: "\t", omittingEmptySubsequences: false)
+            guard let fields, Self.apply(record: fields.map(String.init), to: &manifest) else {
+                // A torn last line from a crash mid-append is expected; anything else is not.
+                if source == journalPath { return }
+                throw ManifestError.corrupt(path: source, line: lineNumber)
+            }
+        }
+    }
+
+    /// The packed loader (`LineParser`): lines parsed from their bytes into sized columns.
+    private func applyPacked(_ source: String, to manifest: inout Manifest) throws {
         var lineNumber = 0
         var parser = LineParser()
         // A first, cheap pass sizes each album's columns: grown by doubling instead, they would
@@ -59,8 +83,6 @@ public final class ManifestStore: @unchecked Sendable {
             }
         }
         parser.finish(&manifest)
-        // Albums whose folder line was lost keep files we cannot place: drop them (never delete blind).
-        manifest.albums = manifest.albums.filter { !$0.value.folder.isEmpty }
     }
 
     /// Rows and name bytes of each album's "+" lines (album id bytes → sizes).
@@ -121,7 +143,7 @@ public final class ManifestStore: @unchecked Sendable {
             guard line[0] == UInt8(ascii: "+"), fields.count == 6, fields[0].count == 1 else {
                 finish(&manifest)   // other records may touch the album being filled
                 guard let line = String(validating: line, as: UTF8.self) else { return false }
-                return Self.apply(record: line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init), to: &manifest)
+                return ManifestStore.apply(record: line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init), to: &manifest)
             }
             let album = UnsafeRawBufferPointer(rebasing: line[fields[1]])
             let asset = UnsafeRawBufferPointer(rebasing: line[fields[2]])
@@ -162,35 +184,39 @@ public final class ManifestStore: @unchecked Sendable {
             if b.allSatisfy({ $0 < 0x80 }) { return true }
             return String(validating: b, as: UTF8.self) != nil
         }
+    }
 
-        /// Every other record: rare (one per album or folder), so plain Strings.
-        private static func apply(record f: [String], to manifest: inout Manifest) -> Bool {
-            switch f.first {
-            case ManifestStore.header where f.count == 1:
-                return true
-            case "A" where f.count == 4:
-                // A new folder for the album starts empty: its old files were parked under their own key.
-                let existing = manifest.albums[f[1]]
-                let files = existing.map { $0.folder == f[2] || $0.folder.isEmpty ? $0.files : [:] } ?? [:]
-                manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
-            case "M" where f.count == 4:
-                var entry = manifest.albums[f[1]] ?? .init(folder: f[2], base: f[3])
-                entry.folder = f[2]
-                entry.base = f[3]
-                manifest.albums[f[1]] = entry
-            case "-" where f.count == 3:
-                manifest.albums[f[1]]?.files[f[2]] = nil
-            case "X" where f.count == 2:
-                manifest.albums[f[1]] = nil
-            case "D" where f.count == 2:
-                manifest.createdFolders.insert(f[1])
-            case "d" where f.count == 2:
-                manifest.createdFolders.remove(f[1])
-            default:
-                return false
-            }
+    /// One record as Strings: what the plain loader does with every line, and the packed one
+    /// with every line but a file's (rare: one per album or folder).
+    fileprivate static func apply(record f: [String], to manifest: inout Manifest) -> Bool {
+        switch f.first {
+        case ManifestStore.header where f.count == 1:
             return true
+        case "A" where f.count == 4:
+            // A new folder for the album starts empty: its old files were parked under their own key.
+            let existing = manifest.albums[f[1]]
+            let files = existing.map { $0.folder == f[2] || $0.folder.isEmpty ? $0.files : [:] } ?? [:]
+            manifest.albums[f[1]] = .init(folder: f[2], base: f[3], files: files)
+        case "M" where f.count == 4:
+            var entry = manifest.albums[f[1]] ?? .init(folder: f[2], base: f[3])
+            entry.folder = f[2]
+            entry.base = f[3]
+            manifest.albums[f[1]] = entry
+        case "+" where f.count == 6:
+            guard let size = Int64(f[3]), let mtime = Int64(f[4]) else { return false }
+            manifest.albums[f[1], default: .init(folder: "", base: "")].files[f[2]] = .init(name: f[5], size: size, mtime: mtime)
+        case "-" where f.count == 3:
+            manifest.albums[f[1]]?.files[f[2]] = nil
+        case "X" where f.count == 2:
+            manifest.albums[f[1]] = nil
+        case "D" where f.count == 2:
+            manifest.createdFolders.insert(f[1])
+        case "d" where f.count == 2:
+            manifest.createdFolders.remove(f[1])
+        default:
+            return false
         }
+        return true
     }
 
     // MARK: Journal

@@ -16,6 +16,9 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
 
     public init() {}
 
+    /// With `ManifestStorage.plain`, every entry lives in the dictionary and the columns stay empty.
+    private static var packs: Bool { ManifestStorage.selected == .packed }
+
     public init(dictionaryLiteral elements: (String, Manifest.OwnedFile)...) {
         for (assetID, file) in elements { self[assetID] = file }
     }
@@ -52,14 +55,14 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
     /// Adds an entry while loading the snapshot: appended to the sorted columns when it sorts
     /// after the last one (the snapshot's order), else set like any other.
     mutating func load(_ id: PackedID, _ file: Manifest.OwnedFile) {
-        if overlay.isEmpty || overlay[id] == nil, base.append(id, file) { return }
+        if Self.packs, overlay.isEmpty || overlay[id] == nil, base.append(id, file) { return }
         self[packed: id] = file
     }
 
     /// `load` from a name's bytes (valid UTF-8): a name that goes straight into the columns
     /// never becomes a String.
     mutating func load(_ id: PackedID, nameBytes: UnsafeRawBufferPointer, size: Int64, mtime: Int64) {
-        if overlay.isEmpty || overlay[id] == nil, base.append(id, nameBytes: nameBytes, size: size, mtime: mtime, seen: false) { return }
+        if Self.packs, overlay.isEmpty || overlay[id] == nil, base.append(id, nameBytes: nameBytes, size: size, mtime: mtime, seen: false) { return }
         self[packed: id] = .init(name: String(decoding: nameBytes, as: UTF8.self), size: size, mtime: mtime)
     }
 
@@ -69,6 +72,7 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
     /// Moves what a run added (an album's first export puts every file here) into the sorted
     /// columns, so a library exported for the first time ends as compact as a loaded one.
     mutating func consolidate() {
+        guard Self.packs else { return }
         let added = overlay.filter { if case .uuid = $0.key { true } else { false } }
         guard added.count >= 64 else { return }
         var rows = base.liveRows.map { (id: base.id(at: $0), file: base.file(at: $0)) }
