@@ -14,6 +14,13 @@ struct LanesTests {
         #expect(Lanes.updateCount(for: 100_000) == 4)
     }
 
+    @Test("collect returns what each lane made, in lane order", arguments: [1, 2, 4])
+    func collectInLaneOrder(lanes: Int) {
+        let parts = Lanes.collect(lanes) { lane in Array(Lanes.share(lane, of: lanes, 10)) }
+        #expect(parts.count == lanes)
+        #expect(parts.flatMap { $0 } == Array(0..<10))
+    }
+
     @Test("map keeps the order, runs each item once, and its lanes wait side by side", arguments: [1, 2, 4])
     func mapInLanes(lanes: Int) {
         let running = Atomic<Int>(0)

@@ -47,13 +47,15 @@ public struct FileCandidate: Sendable {
         self.sourceProblem = sourceProblem
     }
 
-    /// A value that owns nothing, for slots whose candidate was moved out.
-    static let placeholder = FileCandidate(asset: .placeholder, sourcePath: nil, source: nil, sourceProblem: nil)
-
     /// The mtime the exported file gets: Immich's fileModifiedAt, else the source's own.
     var targetMtime: Int64? {
         if let micros = asset.modifiedMicros { return micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000 }
         return source?.mtime
+    }
+
+    /// `.missingSource` when the source was not found (or gives no mtime for the file), else nil.
+    var missingSource: FileAction? {
+        source != nil && targetMtime != nil ? nil : .missingSource(sourceProblem ?? "source file not found")
     }
 }
 
@@ -117,13 +119,8 @@ public enum FilePlanner {
         }
 
         /// Is `entry` already exactly what this mode would make for `c`?
-        func isCurrent(_ entry: TargetEntry, for c: FileCandidate) -> Bool {
-            withUnsafePointer(to: c) { isCurrent(entry, for: $0) }
-        }
-
-        /// The same, reading the candidate in place (a copy retains every string in it).
-        func isCurrent(_ entry: TargetEntry, for c: UnsafePointer<FileCandidate>) -> Bool {
-            guard let source = c.pointee.source, let mtime = c.pointee.targetMtime else { return false }
+        func isCurrent(_ entry: TargetEntry, for c: borrowing FileCandidate) -> Bool {
+            guard let source = c.source, let mtime = c.targetMtime else { return false }
             switch mode {
             case .copy, .reflink:
                 return entry.isRegularFile && entry.size == source.size && entry.mtime == mtime
@@ -131,17 +128,10 @@ public enum FilePlanner {
                 // A link shares the library file's inode, so it shows the source's own mtime.
                 return entry.isRegularFile && entry.size == source.size && entry.mtime == source.mtime
             case .symlink:
-                guard let path = c.pointee.sourcePath, let target = entry.linkTarget else { return false }
+                guard let path = c.sourcePath, let target = entry.linkTarget else { return false }
                 return target == FilePlacer.relativePath(from: folderPath, to: path)
             }
         }
-    }
-
-    /// What the passes decide for one candidate; joined with the candidate (moved, not copied) at the end.
-    private struct Decision {
-        var name: String?
-        var action: FileAction
-        var replacesAssetID: String? = nil
     }
 
     public static func plan(_ input: Input) -> [PlannedFile] {
@@ -152,62 +142,102 @@ public enum FilePlanner {
     /// `plan`, moving the candidates into the result (`input.candidates` is empty afterwards):
     /// copying them would retain every string in them, and a re-run plans every asset.
     static func plan(moving input: inout Input) -> [PlannedFile] {
+        var planning = Planning(takingCandidatesOf: &input)
+        planning.keepOwnedNames()
+        planning.pickFreeNames()
+        return planning.joinDecisionsWithCandidates()
+    }
+
+    /// The sanitized name an asset wants before de-duplication.
+    static func preferredName(_ c: borrowing FileCandidate, _ template: NameTemplate?) -> String {
+        guard let template, template.source != "{original}" else { return NameSanitizer.fileName(c.asset.originalFileName) }
+        let date = c.asset.capturedMicros.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) }
+        return NameSanitizer.fileName(template.render(["original": c.asset.originalFileName], date: date))
+    }
+}
+
+extension FilePlanner {
+    /// What the passes decide for one candidate.
+    private struct Decision {
+        var name: String?
+        var action: FileAction
+        var replacesAssetID: String? = nil
+    }
+
+    /// One album's plan while its passes run: the candidates, a decision for each once a pass has
+    /// made it, and the names taken in the folder. Candidates are read in place by index: a copy
+    /// of one retains every string in it, and a re-run plans every asset.
+    private struct Planning {
+        /// The input without its candidates (they are held here until they move into the plan).
+        let input: Input
+        var candidates: [FileCandidate]
+        var decisions: [Decision?]
+        /// Collision keys taken in the folder: `input.alreadyClaimed`, then each decided name.
+        var claimed: CollisionIndex
+        /// Where the "+N" search resumes per preferred name: linear for many duplicates.
+        var nextSuffix: [String: Int] = [:]
+
         // Built on first use: a re-run where every asset keeps its file never needs them.
-        var lazyCurrentAssets: Set<String>?
-        var currentAssets: Set<String> {
-            get {
-                if let built = lazyCurrentAssets { return built }
-                let built = Set(input.candidates.map(\.asset.assetID))
-                lazyCurrentAssets = built
-                return built
-            }
-        }
-        var lazyListingNames: CollisionIndex?
-        var listingNames: CollisionIndex {
-            get {
-                if let built = lazyListingNames { return built }
-                var built = CollisionIndex(minimumCapacity: input.listing.count)
-                for name in input.listing.keys { built.insert(name) }
-                lazyListingNames = built
-                return built
-            }
+        lazy var listingNames: CollisionIndex = {
+            var index = CollisionIndex(minimumCapacity: input.listing.count)
+            for name in input.listing.keys { index.insert(name) }
+            return index
+        }()
+        lazy var ownedInFolder = input.folderOwners.map(Manifest.ownedNames(of:)) ?? input.ownedInFolder
+        lazy var currentAssets = Set(candidates.map(\.asset.assetID))
+
+        init(takingCandidatesOf input: inout Input) {
+            candidates = []
+            swap(&candidates, &input.candidates)
+            self.input = input
+            decisions = Array(repeating: nil, count: candidates.count)
+            claimed = CollisionIndex(minimumCapacity: input.alreadyClaimed.count + candidates.count)
+            for key in input.alreadyClaimed { claimed.insert(key) }
         }
 
-        var lazyOwnedInFolder: [String: (albumID: String, assetID: String)]?
-        var ownedInFolder: [String: (albumID: String, assetID: String)] {
-            get {
-                if let built = lazyOwnedInFolder { return built }
-                let built = input.folderOwners.map(Manifest.ownedNames(of:)) ?? input.ownedInFolder
-                lazyOwnedInFolder = built
-                return built
-            }
-        }
-
-        var claimed = CollisionIndex(minimumCapacity: input.alreadyClaimed.count + input.candidates.count)
-        for key in input.alreadyClaimed { claimed.insert(key) }
-        var nextSuffix: [String: Int] = [:]   // resume the +N search per name: linear for many duplicates
-        var result = [Decision?](repeating: nil, count: input.candidates.count)
-
-        // Pass 1: assets that already have a file keep its name. (Candidates are read in place:
-        // a copy of one retains every string in it, and this runs for every asset of a re-run.)
-        input.candidates.withUnsafeBufferPointer { candidates in
+        /// Pass 1: an asset that already has a file keeps its name.
+        mutating func keepOwnedNames() {
             for i in candidates.indices {
-                let c = candidates.baseAddress! + i
-                guard let previous = input.owned[packed: c.pointee.asset.ownedKey],
+                guard let previous = input.owned[packed: candidates[i].asset.ownedKey],
                       claimed.insert(previous.name)   // else: the same asset twice in one album
                 else { continue }
-                result[i] = Decision(name: previous.name, action: decideOwned(c, onDisk: input.listing[previous.name], input))
+                let onDisk = input.listing[previous.name]
+                decisions[i] = Decision(name: previous.name, action: ownedFileAction(for: candidates[i], onDisk: onDisk))
             }
         }
 
-        // Pass 2: everything else takes the first free name.
-        for i in input.candidates.indices where result[i] == nil {
-            let c = input.candidates[i]
-            guard c.source != nil, c.targetMtime != nil else {
-                result[i] = Decision(name: nil, action: .missingSource(c.sourceProblem ?? "source file not found"))
-                continue
+        /// Pass 2: every other asset takes the first free name; one whose source is missing gets none.
+        mutating func pickFreeNames() {
+            for i in candidates.indices where decisions[i] == nil {
+                if let missing = candidates[i].missingSource {
+                    decisions[i] = Decision(name: nil, action: missing)
+                } else {
+                    decisions[i] = pickName(for: i)
+                }
             }
-            let preferred = input.namesAreFinal ? c.asset.originalFileName : preferredName(c, input.fileTemplate)
+        }
+
+        /// Each candidate moves, with its decision, into its plan entry (when the caller still
+        /// shares the candidates, the first move copies them).
+        mutating func joinDecisionsWithCandidates() -> [PlannedFile] {
+            zipMoving(&candidates, &decisions) { candidate, decision in
+                let decision = decision!
+                return PlannedFile(candidate: candidate, name: decision.name, action: decision.action,
+                                   replacesAssetID: decision.replacesAssetID)
+            }
+        }
+
+        private func ownedFileAction(for c: borrowing FileCandidate, onDisk: TargetEntry?) -> FileAction {
+            if let missing = c.missingSource { return missing }
+            guard let onDisk, onDisk.isRegularFile || onDisk.linkTarget != nil else { return .copy }
+            return input.isCurrent(onDisk, for: c) ? .skip : .update
+        }
+
+        /// The first numbered form of candidate `i`'s preferred name ("IMG_1.JPG", "IMG_1+1.JPG", …)
+        /// that it may take, claimed.
+        private mutating func pickName(for i: Int) -> Decision {
+            let preferred = input.namesAreFinal ? candidates[i].asset.originalFileName
+                : FilePlanner.preferredName(candidates[i], input.fileTemplate)
             let preferredKey = NameSanitizer.collisionKey(preferred)
             var n = nextSuffix[preferredKey] ?? 0
             defer { nextSuffix[preferredKey] = n }
@@ -215,78 +245,29 @@ public enum FilePlanner {
                 let name = NameSanitizer.numbered(preferred, n, isFile: true)
                 n += 1
                 if claimed.contains(name) { continue }
-                guard let existing = listingNames.member(matching: name).flatMap({ input.listing[$0] }) else {
+                if let decision = decision(taking: name, for: i) {
                     claimed.insert(name)
-                    result[i] = Decision(name: name, action: .copy)
-                    break
+                    return decision
                 }
-                if let owner = ownedInFolder[NameSanitizer.collisionKey(name)] {
-                    // Ours, but its asset left this album: reuse the file for this one.
-                    if owner.albumID == input.albumID && !currentAssets.contains(owner.assetID) && existing.name == name {
-                        claimed.insert(name)
-                        let same = input.isCurrent(existing, for: c)
-                        result[i] = Decision(name: name, action: same ? .skip : .update, replacesAssetID: owner.assetID)
-                        break
-                    }
-                    continue
-                }
-                if existing.name == name && input.isCurrent(existing, for: c) {
-                    claimed.insert(name)
-                    result[i] = Decision(name: name, action: .adopt)
-                    break
-                }
-                // Somebody else's file: never touched, our file takes the next name.
             }
         }
-        // Each candidate moves into its plan entry (when the caller still shares the candidates,
-        // they are copied first).
-        var decisions = unwrapAll(&result)
-        var candidates: [FileCandidate] = []
-        swap(&candidates, &input.candidates)
-        return candidates.withUnsafeMutableBufferPointer { source in
-            decisions.withUnsafeMutableBufferPointer { decided in
-                let planned = [PlannedFile](unsafeUninitializedCapacity: source.count) { target, count in
-                    for i in source.indices {
-                        let d = (decided.baseAddress! + i).move()
-                        (target.baseAddress! + i).initialize(to: PlannedFile(
-                            candidate: (source.baseAddress! + i).move(), name: d.name, action: d.action, replacesAssetID: d.replacesAssetID))
-                    }
-                    count = source.count
-                }
-                // The moved-out slots get values that own nothing.
-                source.baseAddress?.initialize(repeating: .placeholder, count: source.count)
-                decided.baseAddress?.initialize(repeating: Decision(name: nil, action: .copy), count: decided.count)
-                return planned
+
+        /// What candidate `i` does with the unclaimed `name`; nil when a file of that name stays
+        /// as it is, so the candidate must take the next name.
+        private mutating func decision(taking name: String, for i: Int) -> Decision? {
+            guard let found = listingNames.member(matching: name), let existing = input.listing[found] else {
+                return Decision(name: name, action: .copy)
             }
-        }
-    }
-
-    /// `slots.map { $0! }` without copying each element (a copy retains every string in it, and
-    /// a re-run makes one per asset): the values are moved out and the slots left nil.
-    static func unwrapAll<T>(_ slots: inout [T?]) -> [T] {
-        slots.withUnsafeMutableBufferPointer { source in
-            [T](unsafeUninitializedCapacity: source.count) { target, count in
-                for i in source.indices {
-                    (target.baseAddress! + i).initialize(to: (source.baseAddress! + i).move()!)
-                    (source.baseAddress! + i).initialize(to: nil)
-                }
-                count = source.count
+            if let owner = ownedInFolder[NameSanitizer.collisionKey(name)] {
+                // Ours, but its asset left this album: reuse the file for this one.
+                guard owner.albumID == input.albumID && !currentAssets.contains(owner.assetID) && existing.name == name
+                else { return nil }
+                let same = input.isCurrent(existing, for: candidates[i])
+                return Decision(name: name, action: same ? .skip : .update, replacesAssetID: owner.assetID)
             }
+            // An identical file we did not record is taken over; somebody else's file is never touched.
+            guard existing.name == name && input.isCurrent(existing, for: candidates[i]) else { return nil }
+            return Decision(name: name, action: .adopt)
         }
-    }
-
-    /// The sanitized name an asset wants before de-duplication.
-    static func preferredName(_ c: FileCandidate, _ template: NameTemplate?) -> String {
-        guard let template, template.source != "{original}" else { return NameSanitizer.fileName(c.asset.originalFileName) }
-        let date = c.asset.capturedMicros.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) }
-        return NameSanitizer.fileName(template.render(["original": c.asset.originalFileName], date: date))
-    }
-
-    private static func decideOwned(_ c: UnsafePointer<FileCandidate>, onDisk: TargetEntry?, _ input: borrowing Input) -> FileAction {
-        guard c.pointee.source != nil, c.pointee.targetMtime != nil else {
-            return .missingSource(c.pointee.sourceProblem ?? "source file not found")
-        }
-        guard let onDisk, onDisk.isRegularFile || onDisk.linkTarget != nil else { return .copy }
-        return input.isCurrent(onDisk, for: c) ? .skip : .update
     }
 }

@@ -46,14 +46,7 @@ public enum NameSanitizer {
             if foldASCII(byte) != byte { hasUpper = true }
         }
         guard hasUpper else { return name }
-        return String(unsafeUninitializedCapacity: name.utf8.count) { out in
-            var i = 0
-            for byte in name.utf8 {
-                out[i] = foldASCII(byte)
-                i += 1
-            }
-            return i
-        }
+        return name.lowercased()   // an ASCII name is lowered per byte, as `foldASCII` does
     }
 
     /// An ASCII name's key, byte by byte: upper-case letters lowered, every other byte kept.

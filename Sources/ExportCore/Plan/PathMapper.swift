@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Maps a path as Immich stores it (inside its container) to a file on this machine.
 /// User `path_map` entries are tried first, then the defaults that cover every Immich layout:
 /// the media folder was `/usr/src/app/upload` (relative `upload/...` before v1.136) and is `/data`
@@ -48,12 +42,11 @@ public struct PathMapper: Sendable, Equatable {
         return nil
     }
 
-    /// A byte comparison (the generic `starts(with:)` walks the view element by element).
+    /// Compares the string's bytes in place (`starts(with:)` on the view itself walks it through
+    /// its index type, element by element).
     private static func hasPrefix(_ utf8: String.UTF8View, _ prefix: [UInt8]) -> Bool {
         guard utf8.count >= prefix.count else { return false }
-        return utf8.withContiguousStorageIfAvailable { bytes in
-            prefix.withUnsafeBufferPointer { memcmp(bytes.baseAddress!, $0.baseAddress!, prefix.count) == 0 }
-        } ?? utf8.starts(with: prefix)
+        return utf8.withContiguousStorageIfAvailable { $0.starts(with: prefix) } ?? utf8.starts(with: prefix)
     }
 
     /// True when `path` is non-empty and has no empty, "." or ".." component.

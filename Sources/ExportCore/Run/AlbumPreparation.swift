@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One album's rows and where they go.
 struct AlbumJob: Sendable {
@@ -46,11 +47,11 @@ extension ExportSession {
 
 /// Hands a value to a background job as its only owner: a captured constant would keep a
 /// second reference, and moving elements out of a shared array copies it first.
-final class Handoff<Value>: @unchecked Sendable {
-    private var value: Value?
-    init(_ value: consuming Value) { self.value = value }
+final class Handoff<Value: Sendable>: Sendable {
+    private let value: Mutex<Value?>
+    init(_ value: consuming Value) { self.value = Mutex(value) }
     /// Once, from the one job that owns it.
-    func take() -> Value { value.take()! }
+    func take() -> Value { value.withLock { $0.take()! } }
 }
 
 /// Everything one album's preparation needs, as values: it runs on the blocking pool, apart from
@@ -149,68 +150,80 @@ struct AlbumPreparation: Sendable {
         return companions
     }
 
-    /// Maps and stats every source (blocking). A large album is split over two threads: the
-    /// per-file cost is a path lookup in the kernel, and two lookups run side by side.
-    /// Each asset moves into its candidate (a copy would retain every string in it).
+    /// Maps and stats every source, and lstats the folder's entries (blocking). Each asset then
+    /// moves into its candidate (a copy would retain every string in it).
     /// `keepPaths`: every candidate carries its source path (symlink mode compares link targets);
     /// otherwise only those whose source has a problem, and a copy maps its path when it runs.
     static func candidates(for assets: consuming [CatalogAsset], mapper: PathMapper, sources: FileSystem.Anchor?,
                            keepPaths: Bool, alongside folder: FileSystem.FolderReader? = nil) -> ([FileCandidate], [String: TargetEntry]) {
-        let n = assets.count
-        let m = folder?.names.count ?? 0
-        let lanes = Lanes.count(for: n + m, from: 512)
-        var entries = [TargetEntry?](repeating: nil, count: m)
-        let candidates = assets.withUnsafeMutableBufferPointer { source in
-            entries.withUnsafeMutableBufferPointer { entries in
-                let result = [FileCandidate](unsafeUninitializedCapacity: n) { target, count in
-                    // Each lane moves and writes its own disjoint ranges.
-                    nonisolated(unsafe) let (source, target, entries) = (source, target, entries)
-                    @Sendable func fill(_ lane: Int) {
-                        for i in Lanes.share(lane, of: lanes, n) {
-                            (target.baseAddress! + i).initialize(to: candidate(
-                                for: (source.baseAddress! + i).move(), mapper: mapper, sources: sources, keepPath: keepPaths))
-                        }
-                        for i in Lanes.share(lane, of: lanes, m) { entries[i] = folder?.entry(i) }
-                    }
-                    Lanes.run(lanes, fill)
-                    count = n
-                }
-                source.baseAddress?.initialize(repeating: CatalogAsset.placeholder, count: n)   // moved out: own nothing
-                return result
-            }
-        }
+        var (found, entries) = lookUp(assets, mapper: mapper, sources: sources, keepPaths: keepPaths, alongside: folder)
+        let candidates = zipMoving(&assets, &found) { asset, found in FileCandidate(asset: asset, found) }
         return (candidates, FileSystem.FolderReader.listing(entries))
     }
 
-    /// Maps and stats one asset's source (blocking). The asset moves into the candidate once,
-    /// at the end (one construction per branch made the compiler copy it).
+    /// Each asset's source and each folder entry, in order. A large album is split over two lanes,
+    /// which read the assets in place: the per-file cost is a path lookup in the kernel, and two
+    /// lookups run side by side.
+    private static func lookUp(_ assets: [CatalogAsset], mapper: PathMapper, sources: FileSystem.Anchor?, keepPaths: Bool,
+                               alongside folder: FileSystem.FolderReader?) -> (found: [SourceLookup], entries: [TargetEntry?]) {
+        let n = assets.count
+        let m = folder?.names.count ?? 0
+        let lanes = Lanes.count(for: n + m, from: 512)
+        let parts = Lanes.collect(lanes) { lane in
+            let found = Lanes.share(lane, of: lanes, n).map { i in
+                lookUpSource(assets[i].originalPath, mapper: mapper, sources: sources, keepPath: keepPaths)
+            }
+            return (found: found, entries: Lanes.share(lane, of: lanes, m).map { i in folder?.entry(i) })
+        }
+        return (parts.flatMap(\.found), parts.flatMap(\.entries))
+    }
+
+    /// Maps and stats one asset's source (blocking).
     static func candidate(for asset: consuming CatalogAsset, mapper: PathMapper, sources: FileSystem.Anchor? = nil,
                           keepPath: Bool = true) -> FileCandidate {
-        var source: SourceState?
-        var problem: String?
-        var local: String?
-        if let (target, rest) = mapper.resolve(asset.originalPath) {
-            let path = { target + rest }
-            if keepPath { local = path() }
-            do throws(SystemError) {
-                let st = if let sources { try sources.stat(target: target, rest: rest, path: path) } else { try FileSystem.statPath(path()) }
-                if st.isRegularFile {
-                    source = SourceState(size: st.size, mtime: st.mtime)
-                } else {
-                    problem = "\(path()) is not a regular file"
-                }
-            } catch {
-                problem = "source \(error.path): \(error.reason)"
-            }
-            if problem != nil && local == nil { local = path() }
-        } else {
-            problem = "no path mapping for \(asset.originalPath) — add a path_map entry"
+        let found = lookUpSource(asset.originalPath, mapper: mapper, sources: sources, keepPath: keepPath)
+        return FileCandidate(asset: asset, found)
+    }
+
+    /// Maps and stats a source (blocking). `keepPath`: the path is kept also for a source that is fine.
+    private static func lookUpSource(_ originalPath: String, mapper: PathMapper, sources: FileSystem.Anchor?,
+                                     keepPath: Bool) -> SourceLookup {
+        var found = SourceLookup()
+        guard let (target, rest) = mapper.resolve(originalPath) else {
+            found.problem = "no path mapping for \(originalPath) — add a path_map entry"
+            return found
         }
-        return FileCandidate(asset: asset, sourcePath: local, source: source, sourceProblem: problem)
+        let path = { target + rest }
+        if keepPath { found.path = path() }
+        do throws(SystemError) {
+            let st = if let sources { try sources.stat(target: target, rest: rest, path: path) } else { try FileSystem.statPath(path()) }
+            if st.isRegularFile {
+                found.state = SourceState(size: st.size, mtime: st.mtime)
+            } else {
+                found.problem = "\(path()) is not a regular file"
+            }
+        } catch {
+            found.problem = "source \(error.path): \(error.reason)"
+        }
+        if found.problem != nil && found.path == nil { found.path = path() }
+        return found
     }
 
     /// Where a planned copy reads from: the candidate's path, or the asset's mapped path.
     static func sourcePath(of candidate: FileCandidate, mapper: PathMapper) -> String? {
         candidate.sourcePath ?? mapper.localPath(for: candidate.asset.originalPath)
+    }
+}
+
+/// What mapping and stat'ing one asset's source found.
+struct SourceLookup: Sendable {
+    var path: String?
+    var state: SourceState?
+    var problem: String?
+}
+
+extension FileCandidate {
+    init(asset: consuming CatalogAsset, _ found: consuming SourceLookup) {
+        self.init(asset: asset, sourcePath: found.path, source: found.state, sourceProblem: found.problem)
     }
 }

@@ -88,14 +88,8 @@ public enum FileSystem {
         let reader = try FolderReader(directory)
         let n = reader.names.count
         let lanes = Lanes.count(for: n, from: 512)
-        var entries = [TargetEntry?](repeating: nil, count: n)
-        entries.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let buffer = buffer   // each lane writes its own range
-            Lanes.run(lanes) { lane in
-                for i in Lanes.share(lane, of: lanes, n) { buffer[i] = reader.entry(i) }
-            }
-        }
-        return entries
+        let parts = Lanes.collect(lanes) { lane in Lanes.share(lane, of: lanes, n).map { reader.entry($0) } }
+        return parts.flatMap { $0 }
     }
 
     /// Calls `body` with each non-empty line of the file (without its newline), reading in

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Blocking work spread over threads when there is enough of it. What the export spreads is
 /// kernel work per item (a path lookup, a directory update), and those run side by side.
@@ -11,9 +12,13 @@ enum Lanes {
         (items * lane / lanes)..<(items * (lane + 1) / lanes)
     }
 
-    /// Runs `body` for each lane, side by side; a single lane runs on the calling thread.
-    static func run(_ lanes: Int, _ body: @Sendable (Int) -> Void) {
-        if lanes == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: lanes, execute: body) }
+    /// Runs `body` for each lane, side by side (a single lane runs on the calling thread), and
+    /// returns what each lane made, in lane order.
+    static func collect<Output: Sendable>(_ lanes: Int, _ body: @Sendable (Int) -> Output) -> [Output] {
+        guard lanes > 1 else { return [body(0)] }
+        let results = LaneResults<Output>(lanes: lanes)
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in results.store(body(lane), lane: lane) }
+        return results.take()
     }
 
     /// Lanes for directory updates (renames over old files, deletes): one per `minimum` items, from
@@ -25,25 +30,32 @@ enum Lanes {
     }
 
     /// `transform` of every item, in order, computed in `lanes` lanes on threads of their own
-    /// (`run`'s pool stops at one thread per CPU, and these lanes mostly wait). The calling
+    /// (`collect`'s pool stops at one thread per CPU, and these lanes mostly wait). The calling
     /// thread takes the first lane.
-    static func map<Item, Output>(_ items: [Item], lanes: Int, _ transform: @Sendable (Item) -> Output) -> [Output] {
+    static func map<Item: Sendable, Output: Sendable>(_ items: [Item], lanes: Int,
+                                                      _ transform: @Sendable (Item) -> Output) -> [Output] {
         guard lanes > 1 else { return items.map(transform) }
-        return [Output](unsafeUninitializedCapacity: items.count) { target, count in
-            nonisolated(unsafe) let target = target   // each lane writes its own range
-            nonisolated(unsafe) let items = items
-            withoutActuallyEscaping(transform) { transform in
-                @Sendable func fill(_ lane: Int) {
-                    for i in share(lane, of: lanes, items.count) { (target.baseAddress! + i).initialize(to: transform(items[i])) }
-                }
-                // Joined threads: when a lane's thread has exited, nothing holds `transform` any more.
-                let threads = (1..<lanes).map { lane in LaneThread.start { fill(lane) } }
-                fill(0)
-                for thread in threads { thread.join() }
+        let results = LaneResults<[Output]>(lanes: lanes)
+        withoutActuallyEscaping(transform) { transform in
+            @Sendable func fill(_ lane: Int) {
+                results.store(share(lane, of: lanes, items.count).map { transform(items[$0]) }, lane: lane)
             }
-            count = items.count
+            // Joined threads: when a lane's thread has exited, nothing holds `transform` any more.
+            let threads = (1..<lanes).map { lane in LaneThread.start { fill(lane) } }
+            fill(0)
+            for thread in threads { thread.join() }
         }
+        return results.take().flatMap { $0 }
     }
+}
+
+/// What each lane made, until every lane is done: each lane stores its own result, once.
+private final class LaneResults<Output: Sendable>: Sendable {
+    private let slots: Mutex<[Output?]>
+    init(lanes: Int) { slots = Mutex(Array(repeating: nil, count: lanes)) }
+    func store(_ result: Output, lane: Int) { slots.withLock { $0[lane] = result } }
+    /// Every lane's result in lane order, once all lanes have stored theirs.
+    func take() -> [Output] { slots.withLock { $0.map { $0! } } }
 }
 
 /// A thread running one closure, joined by its starter. (Foundation's `Thread` has no join; a
