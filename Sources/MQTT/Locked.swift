@@ -2,8 +2,9 @@ import Foundation
 
 /// A value guarded by an NSLock.
 ///
-/// NSLock rather than `Synchronization.Mutex` because the package still declares
-/// macOS 14, where Mutex is unavailable.
+/// NSLock rather than `Synchronization.Mutex`: the values kept here (libmosquitto's handle,
+/// continuations) are not `Sendable`, and Mutex's `sending` rules refuse storing them from the
+/// library's callbacks.
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value

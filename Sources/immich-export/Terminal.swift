@@ -4,29 +4,33 @@ import Glibc
 import ExportCore
 import Foundation
 import Logging
+import Synchronization
 
 /// Owns the terminal's last line so log lines and the live progress bar never garble each other.
-final class TerminalLine: @unchecked Sendable {
+final class TerminalLine: Sendable {
     static let shared = TerminalLine()
     let isInteractive = isatty(STDERR_FILENO) == 1
-    private let lock = NSLock()
-    private var barVisible = false
+    /// Whether the bar is on screen; held while writing, so lines never interleave.
+    private let barVisible = Mutex(false)
 
     func print(_ line: String, toError: Bool) {
-        lock.lock(); defer { lock.unlock() }
-        if barVisible { put("\r\u{1B}[2K", STDERR_FILENO); barVisible = false }
-        put(line + "\n", toError ? STDERR_FILENO : STDOUT_FILENO)
+        barVisible.withLock { visible in
+            if visible { put("\r\u{1B}[2K", STDERR_FILENO); visible = false }
+            put(line + "\n", toError ? STDERR_FILENO : STDOUT_FILENO)
+        }
     }
 
     func showBar(_ text: String) {
-        lock.lock(); defer { lock.unlock() }
-        put("\r\u{1B}[2K" + text, STDERR_FILENO)
-        barVisible = true
+        barVisible.withLock { visible in
+            put("\r\u{1B}[2K" + text, STDERR_FILENO)
+            visible = true
+        }
     }
 
     func clearBar() {
-        lock.lock(); defer { lock.unlock() }
-        if barVisible { put("\r\u{1B}[2K", STDERR_FILENO); barVisible = false }
+        barVisible.withLock { visible in
+            if visible { put("\r\u{1B}[2K", STDERR_FILENO); visible = false }
+        }
     }
 
     /// Unbuffered write of the whole string (no stdio buffers shared between threads).
@@ -62,11 +66,10 @@ struct TerminalLogHandler: LogHandler {
 }
 
 enum LogSetup {
-    nonisolated(unsafe) private static var done = false
+    private static let done = Atomic(false)
 
     static func bootstrap(level: Logger.Level) {
-        guard !done else { return }
-        done = true
+        guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
         LoggingSystem.bootstrap { label in TerminalLogHandler(logLevel: level, label: label) }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 
 /// Keeps the manifest crash-safe in `export_dir/.immich-export/`: a snapshot (`manifest.tsv`,
 /// replaced atomically at the end of a run once the journal has grown) plus a journal (`journal.tsv`) that gets a line
@@ -11,16 +12,21 @@ import Foundation
 ///
 /// Lines are tab-separated; our names never contain tabs or newlines (the sanitizer replaces
 /// control characters).
-public final class ManifestStore: @unchecked Sendable {
+public final class ManifestStore: Sendable {
     public static let folderName = ".immich-export"
     static let header = "immich-export manifest 1"
 
     public let directory: String
-    private var journal: Int32 = -1
-    /// Something changed since the snapshot (a journal line now or left by an earlier run):
-    /// a run that changed nothing skips rewriting the whole snapshot.
-    private var changed = false
-    private let lock = NSLock()
+    private struct Journal {
+        /// -1 while closed.
+        var fd: Int32 = -1
+        /// Something changed since the snapshot (a journal line now or left by an earlier run):
+        /// a run that changed nothing skips rewriting the whole snapshot.
+        var changed = false
+    }
+
+    /// Appended to by the run's task, its copies and its batch jobs alike.
+    private let journal = Mutex(Journal())
 
     public init(exportDir: String) {
         directory = exportDir + "/" + Self.folderName
@@ -37,9 +43,7 @@ public final class ManifestStore: @unchecked Sendable {
         for albumID in manifest.albums.keys { manifest.albums[albumID]!.files.trim() }
         var st = stat()
         let journalSize = stat(journalPath, &st) == 0 ? Int64(st.st_size) : 0
-        lock.lock()
-        changed = changed || journalSize > 0
-        lock.unlock()
+        journal.withLock { $0.changed = $0.changed || journalSize > 0 }
         return manifest
     }
 
@@ -223,10 +227,12 @@ public final class ManifestStore: @unchecked Sendable {
 
     public func openJournal() throws(SystemError) {
         try FileSystem.makeDirectory(directory)
-        lock.lock(); defer { lock.unlock() }
-        if journal >= 0 { return }
-        journal = open(journalPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        if journal < 0 { throw SystemError("open", journalPath) }
+        let path = journalPath
+        try journal.withLock { journal throws(SystemError) in
+            if journal.fd >= 0 { return }
+            journal.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if journal.fd < 0 { throw SystemError("open", path) }
+        }
     }
 
     public func recordAlbum(_ albumID: String, folder: String, base: String) throws(SystemError) {
@@ -251,12 +257,14 @@ public final class ManifestStore: @unchecked Sendable {
     public func recordAlbumRemoved(_ albumID: String) throws(SystemError) { try append("X\t\(albumID)\n") }
 
     private func append(_ line: String) throws(SystemError) {
-        lock.lock(); defer { lock.unlock() }
-        guard journal >= 0 else { throw SystemError("append", journalPath, code: EBADF) }
-        var bytes = Array(line.utf8)
-        let n = bytes.withUnsafeMutableBytes { write(journal, $0.baseAddress, $0.count) }
-        if n != bytes.count { throw SystemError("append", journalPath) }
-        changed = true
+        let path = journalPath
+        try journal.withLock { journal throws(SystemError) in
+            guard journal.fd >= 0 else { throw SystemError("append", path, code: EBADF) }
+            let bytes = Array(line.utf8)
+            let n = bytes.withUnsafeBytes { write(journal.fd, $0.baseAddress, $0.count) }
+            if n != bytes.count { throw SystemError("append", path) }
+            journal.changed = true
+        }
     }
 
     /// Writes the whole manifest as the new snapshot (durably), then empties the journal — once
@@ -264,17 +272,27 @@ public final class ManifestStore: @unchecked Sendable {
     /// after a run that changed a handful of files cost more than replaying those lines at the
     /// next start. `force` writes it regardless.
     public func compact(_ manifest: Manifest, force: Bool = false) throws(SystemError) {
-        lock.lock()
-        let hasChanges = changed
-        lock.unlock()
+        let hasChanges = journal.withLock { $0.changed }
         var st = stat()
         let snapshotBytes = stat(snapshotPath, &st) == 0 ? Int64(st.st_size) : -1
         let journalBytes = stat(journalPath, &st) == 0 ? Int64(st.st_size) : 0
         let needed = snapshotBytes < 0 || (hasChanges && (force || journalBytes > max(256 << 10, snapshotBytes / 8)))
         guard needed else { return }
         try FileSystem.makeDirectory(directory)
-        // Streamed through a small buffer: the snapshot is never held in memory as a whole.
         let temp = snapshotPath + ".tmp"
+        try writeSnapshot(manifest, to: temp)
+        try FileSystem.rename(temp, snapshotPath)
+        FileSystem.syncDirectory(directory)
+        let path = journalPath
+        journal.withLock { journal in
+            journal.changed = false
+            _ = journal.fd >= 0 ? ftruncate(journal.fd, 0) : truncate(path, 0)
+        }
+    }
+
+    /// The whole manifest into `temp`, durably, streamed through a small buffer: the snapshot
+    /// is never held in memory as a whole.
+    private func writeSnapshot(_ manifest: Manifest, to temp: String) throws(SystemError) {
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw SystemError("write", temp) }
         var buffer: [UInt8] = []
@@ -314,26 +332,16 @@ public final class ManifestStore: @unchecked Sendable {
             throw error
         }
         close(fd)
-        try FileSystem.rename(temp, snapshotPath)
-        FileSystem.syncDirectory(directory)
-        lock.lock(); defer { lock.unlock() }
-        changed = false
-        if journal >= 0 {
-            ftruncate(journal, 0)
-        } else {
-            truncate(journalPath, 0)
-        }
     }
 
     public func closeJournal() {
-        lock.lock(); defer { lock.unlock() }
-        if journal >= 0 {
-            close(journal)
-            journal = -1
+        journal.withLock { journal in
+            if journal.fd >= 0 { close(journal.fd) }
+            journal.fd = -1
         }
     }
 
-    deinit { if journal >= 0 { close(journal) } }
+    deinit { closeJournal() }
 }
 
 public enum ManifestError: Error, CustomStringConvertible {

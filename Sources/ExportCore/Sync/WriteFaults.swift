@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Test seam for fault injection at the copier's write step (e.g. ENOSPC on the n-th file).
 /// Faults are registered per export folder, so tests running in parallel never see each
@@ -6,27 +7,29 @@ import Foundation
 public enum WriteFaults {
     public typealias Fault = @Sendable (_ target: String) -> Int32?
 
-    nonisolated(unsafe) private static var faults: [String: Fault] = [:]
-    nonisolated(unsafe) private static var batchSizes: [String: Int] = [:]
-    private static let lock = NSLock()
+    private struct Registry {
+        var faults: [String: Fault] = [:]
+        var batchSizes: [String: Int] = [:]
+    }
+
+    private static let registry = Mutex(Registry())
 
     /// Faults for files written under `prefix` (an export_dir).
     public static func register(under prefix: String, _ fault: @escaping Fault) {
-        lock.lock(); defer { lock.unlock() }
-        faults[key(prefix)] = fault
+        registry.withLock { $0.faults[key(prefix)] = fault }
     }
 
     public static func remove(under prefix: String) {
-        lock.lock(); defer { lock.unlock() }
-        faults[key(prefix)] = nil
-        batchSizes[key(prefix)] = nil
+        registry.withLock {
+            $0.faults[key(prefix)] = nil
+            $0.batchSizes[key(prefix)] = nil
+        }
     }
 
     /// Copies written under `prefix` are named in batches of exactly `files` (never earlier by
     /// age), so a test can hold a run at a known file with a known number already named.
     public static func batchByCount(_ files: Int, under prefix: String) {
-        lock.lock(); defer { lock.unlock() }
-        batchSizes[key(prefix)] = files
+        registry.withLock { $0.batchSizes[key(prefix)] = files }
     }
 
     /// Registrations are by folder, so "…/export" never matches "…/export-2".
@@ -34,8 +37,7 @@ public enum WriteFaults {
 
     /// The batch size a test set for `target`'s export folder, or nil.
     static func batchSize(for target: String) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        return batchSizes.isEmpty ? nil : batchSizes.first { target.hasPrefix($0.key) }?.value
+        registry.withLock { $0.batchSizes.isEmpty ? nil : $0.batchSizes.first { target.hasPrefix($0.key) }?.value }
     }
 
     /// The same seam for a test that drives the CLI in another process: every copy waits this
@@ -46,9 +48,7 @@ public enum WriteFaults {
     /// The errno to fail `target` with, or nil.
     static func check(_ target: String) -> Int32? {
         if let delayMilliseconds { usleep(delayMilliseconds * 1000) }
-        lock.lock()
-        let matching = faults.isEmpty ? nil : faults.first { target.hasPrefix($0.key) }?.value
-        lock.unlock()
+        let matching = registry.withLock { $0.faults.isEmpty ? nil : $0.faults.first { target.hasPrefix($0.key) }?.value }
         return matching?(target)
     }
 }
