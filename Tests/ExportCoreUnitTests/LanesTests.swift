@@ -21,7 +21,7 @@ struct LanesTests {
         #expect(parts.flatMap { $0 } == Array(0..<10))
     }
 
-    @Test("map keeps the order, runs each item once, and its lanes wait side by side", arguments: [1, 2, 4])
+    @Test("map keeps the order, runs each item once, in at most the lanes asked for", arguments: [1, 2, 4])
     func mapInLanes(lanes: Int) {
         let running = Atomic<Int>(0)
         let mostAtOnce = Atomic<Int>(0)
@@ -37,7 +37,7 @@ struct LanesTests {
         }
         #expect(result == items.map { "item \($0)" })
         #expect(calls.load(ordering: .relaxed) == items.count)
-        // Waiting lanes overlap on any number of CPUs: each lane has a thread of its own.
-        #expect(mostAtOnce.load(ordering: .relaxed) == lanes)
+        // Lanes run on Dispatch's pool: side by side when it has threads free, never more than asked.
+        #expect((1...lanes).contains(mostAtOnce.load(ordering: .relaxed)))
     }
 }

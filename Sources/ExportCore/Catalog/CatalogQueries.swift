@@ -27,7 +27,7 @@ struct CatalogQueries: Sendable {
     //
     // Immich's status, visibility and role columns are enums in some generations and text in
     // others. An enum is compared as itself: a cast to text per row (`enum_out`) was most of the
-    // cost of scanning the asset table (10k rows: 7 ms, of which 4.5 ms casts). A label the enum
+    // cost of scanning the asset table (docs/benchmarks.md, "Database"). A label the enum
     // does not have cannot match, and is left out (the server would reject it as a literal).
 
     /// `alias.column` is none of `labels`; a NULL is none too only where `nullMatches` is set
@@ -60,10 +60,9 @@ struct CatalogQueries: Sendable {
     /// - The cursor is always read to the end: plan it for all rows (hash joins and one sort), not
     ///   for the first 10 % (`cursor_tuple_fraction`'s default, which picks per-row index lookups).
     /// - That sort and its hash join get `streamWorkMemory`. At PostgreSQL's default of 4 MB the
-    ///   sort of 100k rows went to temporary files (16 MB written and read back; on a Raspberry
-    ///   Pi, its SD card) and the join in two batches: 153–196 ms of the server's time against
-    ///   135 ms in memory. A library much larger than that still spills, in fewer passes. A
-    ///   larger setting the server already has is kept.
+    ///   sort of 100k rows went to temporary files (on a Raspberry Pi, its SD card) and the join
+    ///   ran in two batches (docs/benchmarks.md, "Database"). A library much larger than that
+    ///   still spills, in fewer passes. A larger setting the server already has is kept.
     static let streamSessionSetup = """
         SELECT set_config('cursor_tuple_fraction', '1.0', false),
                set_config('work_mem', CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes('\(streamWorkMemory)')
@@ -188,7 +187,7 @@ struct CatalogQueries: Sendable {
     /// Album×asset rows, grouped by album, for a binary cursor: times go out as raw timestamps
     /// (formatting them as text or epoch numbers was a third of the server's time per row), and
     /// ids as raw uuids (cast to text they were formatted per row and sorted at 37 bytes instead
-    /// of 16: 3 of 14.5 ms at 10k).
+    /// of 16; docs/benchmarks.md, "Database").
     /// Only the album order is asked of the server (its index gives it): sorting 100k wide rows
     /// by creation time as well kept the first row back for half a second. The export orders
     /// each album itself (`CatalogAsset.exportOrder`). Sizes come from the albums query; per

@@ -60,7 +60,7 @@ public struct ProgressFileSink: Sendable {
             }
             if Task.isCancelled { return }
             // Off the cooperative threads: replacing the file frees the old one, and on a disk
-            // mounted with `discard` that waits for the device (1–7 ms measured, up to 20).
+            // mounted with `discard` that waits for the device.
             let snapshot = tracker.snapshot()
             _ = try? await BlockingIO.write { self.write(snapshot) }
             lastWrite = clock.now

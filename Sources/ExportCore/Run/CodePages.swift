@@ -8,8 +8,8 @@ import Glibc
 /// that a run never needs again: argument parsing, YAML, the TLS and password-exchange code of
 /// the database library. Once a run has its catalog and manifest, those pages are handed back
 /// (`MADV_DONTNEED` on the executable mappings of files): they stay in the page cache, and
-/// the code the run still uses comes back on first touch. A 100k re-run peaked at about 5 MiB
-/// less, in the same time.
+/// the code the run still uses comes back on first touch (docs/benchmarks.md, "Memory, start
+/// and end").
 enum CodePages {
     /// Drops this process's resident pages of file-backed executable mappings (the program and
     /// its libraries). Only code that was never written to qualifies: read-only executable

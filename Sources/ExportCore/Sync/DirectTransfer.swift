@@ -5,9 +5,7 @@ import Synchronization
 
 extension FileCopier {
     /// Files from this size on are written past the page cache (O_DIRECT) where that pays (see
-    /// `writesDirectly`). Measured on the benchmark's disk (ext4): four lanes writing 1 MiB blocks
-    /// directly put 4 GB on disk in 2.1–2.5 s; the same written through the page cache and then
-    /// synced took 3.6 s, and a 10k × 1 MiB export went from 9.7 to 8.0 s (medians of 9). The
+    /// `writesDirectly`; the figures are in docs/benchmarks.md, "Copying and durability"). The
     /// export makes every file durable before naming it, so a buffered copy pays the writeback
     /// anyway, and the kernel's copying into the page cache and writing it back kept both CPUs
     /// busy. Direct writes also leave the page cache to the machine: a NAS does not lose its

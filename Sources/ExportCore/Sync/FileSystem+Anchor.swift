@@ -136,8 +136,8 @@ extension FileSystem {
     /// Linux grows the table in powers of two as descriptors are opened (64, 128, 256, …), and in
     /// a process with threads each growth waits for an RCU grace period, with the thread opening
     /// the file (and any other opening one) blocked meanwhile. An anchor opening its first few
-    /// hundred folders stalled the run: a 10k re-run's first 1000 source stats took 7–20 ms
-    /// instead of 3, with both CPUs idle. With one thread the kernel grows the table without
+    /// hundred folders stalled the run, with both CPUs idle (docs/benchmarks.md, "Scanning").
+    /// With one thread the kernel grows the table without
     /// waiting. Nothing is left open and no open descriptor is touched: a standard descriptor is
     /// duplicated to the first free number at or above the top of the range and closed again.
     public static func reserveDescriptorTable() {

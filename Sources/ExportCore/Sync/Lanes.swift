@@ -23,29 +23,17 @@ enum Lanes {
 
     /// Lanes for directory updates (renames over old files, deletes): one per `minimum` items, from
     /// two lanes at twice `minimum` up to four. Such an update waits on the filesystem's locks and
-    /// journal about as long as it computes, so on two CPUs four lanes still gain (35 deletes of
-    /// 16 KiB files: 8 ms in one lane, 4–5 ms in four).
+    /// journal about as long as it computes, so on two CPUs four lanes still gain
+    /// (docs/benchmarks.md, "Scanning").
     static func updateCount(for items: Int, from minimum: Int = 8) -> Int {
         items >= 2 * minimum ? min(4, items / minimum) : 1
     }
 
-    /// `transform` of every item, in order, computed in `lanes` lanes on threads of their own
-    /// (`collect`'s pool stops at one thread per CPU, and these lanes mostly wait). The calling
-    /// thread takes the first lane.
+    /// `transform` of every item, in order, computed in `lanes` lanes (`collect`).
     static func map<Item: Sendable, Output: Sendable>(_ items: [Item], lanes: Int,
                                                       _ transform: @Sendable (Item) -> Output) -> [Output] {
         guard lanes > 1 else { return items.map(transform) }
-        let results = LaneResults<[Output]>(lanes: lanes)
-        withoutActuallyEscaping(transform) { transform in
-            @Sendable func fill(_ lane: Int) {
-                results.store(share(lane, of: lanes, items.count).map { transform(items[$0]) }, lane: lane)
-            }
-            // Joined threads: when a lane's thread has exited, nothing holds `transform` any more.
-            let threads = (1..<lanes).map { lane in LaneThread.start { fill(lane) } }
-            fill(0)
-            for thread in threads { thread.join() }
-        }
-        return results.take().flatMap { $0 }
+        return collect(lanes) { lane in share(lane, of: lanes, items.count).map { transform(items[$0]) } }.flatMap { $0 }
     }
 }
 
@@ -57,32 +45,3 @@ private final class LaneResults<Output: Sendable>: Sendable {
     /// Every lane's result in lane order, once all lanes have stored theirs.
     func take() -> [Output] { slots.withLock { $0.map { $0! } } }
 }
-
-/// A thread running one closure, joined by its starter. (Foundation's `Thread` has no join; a
-/// lane that cannot get a thread runs on the starter's at `join`.)
-private struct LaneThread {
-    private final class Job {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
-    }
-
-    private var thread: pthread_t?
-    private var inline: (() -> Void)?
-
-    static func start(_ body: @escaping () -> Void) -> LaneThread {
-        let job = Unmanaged.passRetained(Job(body))
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { raw in
-            Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, job.toOpaque())
-        if started == 0 { return LaneThread(thread: thread) }
-        job.release()
-        return LaneThread(inline: body)
-    }
-
-    func join() {
-        if let thread { pthread_join(thread, nil) } else { inline?() }
-    }
-}
-
