@@ -46,15 +46,7 @@ public enum CopyEngine: Sendable {
                 if errno == EINTR { continue }
                 throw SystemError("read", source)
             }
-            var written = 0
-            while written < n {
-                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError("write", target)
-                }
-                written += w
-            }
+            try FileSystem.writeAll(output, buffer, count: n, path: target)
         }
     }
 }

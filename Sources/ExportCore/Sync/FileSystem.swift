@@ -222,24 +222,32 @@ public enum FileSystem {
         close(fd)
     }
 
+    /// Writes the first `count` bytes of `bytes` (all by default) to `fd`: a write may take fewer,
+    /// an interrupted one is retried. `path` names the file in an error.
+    public static func writeAll(_ fd: Int32, _ bytes: some ContiguousBytes, count: Int? = nil, path: String) throws(SystemError) {
+        let failure: Int32? = bytes.withUnsafeBytes { raw in
+            let end = min(count ?? raw.count, raw.count)
+            var offset = 0
+            while offset < end {
+                let n = write(fd, raw.baseAddress! + offset, end - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += n
+            }
+            return nil
+        }
+        if let failure { throw SystemError("write", path, code: failure) }
+    }
+
     /// Writes `data` to `path` atomically: temp file in the same folder, then rename.
     public static func writeAtomically(_ data: Data, to path: String, durable: Bool = false) throws(SystemError) {
         let temp = path + ".tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw SystemError("write", temp) }
         var failure: SystemError?
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = SystemError("write", temp)
-                    return
-                }
-                offset += n
-            }
-        }
+        do throws(SystemError) { try writeAll(fd, data, path: temp) } catch { failure = error }
         if failure == nil && durable && fsync(fd) != 0 { failure = SystemError("sync", temp) }
         close(fd)
         if let failure {

@@ -298,15 +298,7 @@ public final class ManifestStore: Sendable {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 16)
         func flush() throws(SystemError) {
-            var offset = 0
-            while offset < buffer.count {
-                let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError("write", temp)
-                }
-                offset += n
-            }
+            try FileSystem.writeAll(fd, buffer, path: temp)
             buffer.removeAll(keepingCapacity: true)
         }
         func add(_ line: String) throws(SystemError) {

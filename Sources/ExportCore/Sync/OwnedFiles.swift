@@ -17,7 +17,7 @@ public struct OwnedFiles: Sendable, Equatable, Sequence, ExpressibleByDictionary
     public init() {}
 
     /// With `ManifestStorage.plain`, every entry lives in the dictionary and the columns stay empty.
-    private static var packs: Bool { ManifestStorage.selected == .packed }
+    private static let packs = ManifestStorage.selected == .packed
 
     public init(dictionaryLiteral elements: (String, Manifest.OwnedFile)...) {
         for (assetID, file) in elements { self[assetID] = file }
