@@ -10,6 +10,8 @@ public enum NameSanitizer {
     static let maxExtensionBytes = 16
 
     private static let replaced: Set<Character> = ["/", "\\", ":", "*", "?", "\"", "<", ">", "|"]
+    /// In characters: "CONOUT$".
+    private static let longestReservedBase = 7
     private static let reservedBases: Set<String> = {
         var names: Set<String> = ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
         for n in 1...9 { names.insert("COM\(n)"); names.insert("LPT\(n)") }
@@ -56,6 +58,31 @@ public enum NameSanitizer {
     // MARK: - Steps
 
     static func clean(_ raw: String) -> String {
+        var out = raw.utf8.allSatisfy { $0 < 0x80 } ? replacingASCII(raw) : replacingScalars(raw)
+        // No hidden names, no trailing dots/spaces (Windows drops them), no surrounding blanks.
+        var chars = Substring(out)
+        while let f = chars.first, f == "." || f.isWhitespace { chars = chars.dropFirst() }
+        while let l = chars.last, l == "." || l.isWhitespace { chars = chars.dropLast() }
+        out = String(chars)
+        // Windows' device names ("CON", "com1.txt") take a "_" after their base.
+        let base = trimmingBlanks(out.prefix { $0 != "." })
+        if base.count <= longestReservedBase, reservedBases.contains(base.uppercased()) {
+            if let dot = out.firstIndex(of: ".") { out.insert("_", at: dot) } else { out.append("_") }
+        }
+        return out
+    }
+
+    /// An ASCII name is already in NFC: each byte stays or becomes "_" (controls, the replaced set).
+    private static func replacingASCII(_ raw: String) -> String {
+        String(decoding: raw.utf8.map { byte in
+            byte < 0x20 || byte == 0x7F || replacedASCII.contains(byte) ? UInt8(ascii: "_") : byte
+        }, as: UTF8.self)
+    }
+
+    private static let replacedASCII = Set(replaced.map { $0.asciiValue! })
+
+    /// Any other name: NFC first (one spelling per name), then per scalar.
+    private static func replacingScalars(_ raw: String) -> String {
         var out = ""
         out.reserveCapacity(raw.utf8.count)
         for scalar in raw.precomposedStringWithCanonicalMapping.unicodeScalars {
@@ -68,16 +95,19 @@ public enum NameSanitizer {
                 out.append(replaced.contains(c) ? "_" : c)
             }
         }
-        // No hidden names, no trailing dots/spaces (Windows drops them), no surrounding blanks.
-        var chars = Substring(out)
-        while let f = chars.first, f == "." || f.isWhitespace { chars = chars.dropFirst() }
-        while let l = chars.last, l == "." || l.isWhitespace { chars = chars.dropLast() }
-        var result = String(chars)
-        let base = result.split(separator: ".", maxSplits: 1).first.map { String($0).trimmingCharacters(in: .whitespaces).uppercased() } ?? ""
-        if reservedBases.contains(base) {
-            if let dot = result.firstIndex(of: ".") { result.insert("_", at: dot) } else { result.append("_") }
+        return out
+    }
+
+    /// `text` without the blanks around it: tabs and space separators, as Foundation's
+    /// `.whitespaces`, without a trip through Foundation for every album and file name.
+    static func trimmingBlanks(_ text: Substring) -> Substring {
+        func isBlank(_ c: Character) -> Bool {
+            c.unicodeScalars.allSatisfy { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }
         }
-        return result
+        var text = text
+        while let f = text.first, isBlank(f) { text = text.dropFirst() }
+        while let l = text.last, isBlank(l) { text = text.dropLast() }
+        return text
     }
 
     static func splitExtension(_ name: String) -> (String, String) {

@@ -3,7 +3,9 @@ import Logging
 import Synchronization
 
 /// Keeps `export_dir/progress.json` current: written atomically (temp + rename), at most about
-/// twice a second, and at once for milestones (start, phase change, end).
+/// twice a second, and sooner for milestones (start, phase change, end): at once, or half an
+/// interval after the last write. A run passes several milestones within milliseconds, and each
+/// document lists every album.
 public struct ProgressFileSink: Sendable {
     public let path: String
     public let interval: Duration
@@ -46,17 +48,17 @@ public struct ProgressFileSink: Sendable {
     public func run(_ tracker: ProgressTracker) async {
         let clock = ContinuousClock()
         var lastWrite = clock.now - interval
+        let milestoneGap = interval / 2
         for await signal in tracker.signals() {
-            if signal == .tick, clock.now - lastWrite < interval {
-                // Coalesce: wait out the rest of the interval (newer ticks replace this one), but in
-                // short slices, so a milestone (the end of the run) is written at once instead of
-                // keeping the process alive for up to one interval.
-                let milestones = tracker.milestoneCount
-                while !Task.isCancelled, tracker.milestoneCount == milestones {
-                    let left = interval - (clock.now - lastWrite)
-                    if left <= .zero { break }
-                    try? await Task.sleep(for: min(left, .milliseconds(20)))
-                }
+            // Coalesce: wait out the rest of the interval (newer signals replace this one), in
+            // short slices, so a milestone arriving meanwhile shortens the wait to its gap.
+            var gap = signal == .milestone ? milestoneGap : interval
+            let milestones = tracker.milestoneCount
+            while !Task.isCancelled {
+                if tracker.milestoneCount != milestones { gap = milestoneGap }
+                let left = gap - (clock.now - lastWrite)
+                if left <= .zero { break }
+                try? await Task.sleep(for: min(left, .milliseconds(20)))
             }
             if Task.isCancelled { return }
             // Off the cooperative threads: replacing the file frees the old one, and on a disk

@@ -36,7 +36,7 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         /// when another album of the list looks the same by name (two "Holiday" albums get the
         /// folders "Holiday" and "Holiday+1"), the name with its folder: "Holiday (folder Holiday+1)".
         public static func labels(_ albums: [AlbumProgress]) -> [String] {
-            func key(_ name: String) -> String { name.trimmingCharacters(in: .whitespaces).lowercased() }
+            func key(_ name: String) -> String { NameSanitizer.trimmingBlanks(Substring(name)).lowercased() }
             var counts: [String: Int] = [:]
             for album in albums { counts[key(album.name), default: 0] += 1 }
             return albums.map { album in

@@ -27,11 +27,11 @@ struct PreparedAlbum: Sendable {
 }
 
 extension ExportSession {
-    /// Starts an album's blocking preparation (list the folder, stat the sources, plan) on the
-    /// blocking pool, so the run can prepare the next album while it applies this one. It reads
-    /// only what no other album's apply changes: this album's own files and its folder's names.
-    /// `assets` are in `CatalogAsset.exportOrder`.
-    func prepare(_ job: AlbumJob, assets: consuming [CatalogAsset]) -> Task<PreparedAlbum, Error> {
+    /// An album's preparation (list the folder, stat the sources, plan), taken from the run's
+    /// state now: it reads only what no other album's apply changes (this album's own files and
+    /// its folder's names), so it may start later, on the blocking pool, with other albums
+    /// (`start(_:)`). `assets` are in `CatalogAsset.exportOrder`.
+    func preparation(for job: AlbumJob, assets: consuming [CatalogAsset]) -> PendingPreparation {
         let preparation = AlbumPreparation(
             job: job, exportDir: exportDir, dryRun: dryRun, mode: config.exportMode, selection: config.selection,
             fileTemplate: config.layout.fileTemplate == "{original}" ? nil
@@ -40,9 +40,22 @@ extension ExportSession {
             // Which names in the folder are ours: indexed by the planner only if it needs it.
             folderOwners: manifest.owners(ofFolder: job.folder, index: folderOwners),
             mapper: mapper, sources: sources, prefetch: prefetch)
-        let rows = Handoff(consume assets)
-        return Task { try await BlockingIO.run { preparation.run(rows.take()) } }
+        return PendingPreparation(job: job, preparation: preparation, rows: Handoff(consume assets))
     }
+
+    /// Runs the preparations of a few albums, one after another, as one job on the blocking pool,
+    /// so the run can prepare the next albums while it applies earlier ones. One job per album
+    /// cost a few thread hand-offs each, more than a small album's whole preparation.
+    func start(_ albums: [PendingPreparation]) -> Task<[PreparedAlbum], Error> {
+        Task { try await BlockingIO.run { albums.map { $0.preparation.run($0.rows.take()) } } }
+    }
+}
+
+/// An album waiting for its preparation to start: its job, what the preparation knows, its rows.
+struct PendingPreparation: Sendable {
+    var job: AlbumJob
+    var preparation: AlbumPreparation
+    var rows: Handoff<[CatalogAsset]>
 }
 
 /// Hands a value to a background job as its only owner: a captured constant would keep a

@@ -48,10 +48,15 @@ public struct ExportRun: Sendable {
     /// answer gives time to list at the largest benchmark size (docs/benchmarks.md).
     static let prefetchBudget = 65_536
 
-    /// Albums prepared ahead of the one being applied, and their rows at most (one larger album
+    /// Preparation jobs ahead of the album being applied, and their rows at most (one larger job
     /// goes alone): memory stays bounded by rows, not albums. Fewer left a CPU idle at album
-    /// boundaries (docs/benchmarks.md, "Four albums prepared ahead").
-    static let preparedAhead = (albums: 4, rows: 8192)
+    /// boundaries (docs/benchmarks.md, "Four jobs prepared ahead").
+    static let preparedAhead = (jobs: 4, rows: 8192)
+
+    /// Small albums are prepared together, as one job of about this many rows (a larger album is
+    /// a job of its own): a job per album cost more in thread hand-offs than a small album's
+    /// preparation (docs/benchmarks.md, "Small albums prepared together").
+    static let preparedTogether = 512
 
     static func describe(_ error: Error) -> String {
         String(describing: error)

@@ -46,9 +46,11 @@ final class ExportSession {
     var fatal: String?
     /// A fallback from hard link or reflink to a copy is told once per run, not per file.
     var warnedFallback = false
-    /// The album pipeline (`copyAlbums`): albums being prepared, oldest first, and the rows of the
-    /// album the stream is in.
-    var preparing: [(job: AlbumJob, task: Task<PreparedAlbum, Error>)] = []
+    /// The album pipeline (`copyAlbums`): albums whose rows have ended, gathered to be prepared as
+    /// one job; the jobs being prepared, oldest first; the rows of the album the stream is in.
+    var gathered: [PendingPreparation] = []
+    var gatheredRows = 0
+    var preparing: [(albums: [AlbumJob], rows: Int, task: Task<[PreparedAlbum], Error>)] = []
     var pending: [CatalogAsset] = []
     var currentAlbum: String?
 
@@ -103,8 +105,9 @@ final class ExportSession {
         for albumID in manifest.albums.keys where folders[albumID] == nil { donors.addUnclaimed(of: albumID, in: manifest) }
     }
 
-    /// Runs the asset stream through the album pipeline: each album is prepared in the background
-    /// (`preparedAhead` at most) while an earlier one is applied here; copies land in the lanes.
+    /// Runs the asset stream through the album pipeline: albums are prepared in the background
+    /// (small ones together; `preparedAhead` jobs at most) while earlier ones are applied here;
+    /// copies land in the lanes.
     func copyAlbums(_ batches: AsyncThrowingStream<[CatalogAsset], Error>) async throws {
         tracker.emit(.phase(.copying))
         // Start-up is over (configuration, database sessions, manifest): its code goes back.
@@ -120,8 +123,13 @@ final class ExportSession {
                     pending.append(asset)
                 }
                 if isStopping { break }
+                // The albums this batch ended wait no longer for the next batch.
+                try await startGathered()
             }
-            if !isStopping { try await endAlbumRows() }
+            if !isStopping {
+                try await endAlbumRows()
+                try await startGathered()
+            }
             while !preparing.isEmpty { try await applyOldest() }
             try await land(leaving: 0)
         } catch {
@@ -181,8 +189,8 @@ final class ExportSession {
 
     // MARK: - The album pipeline
 
-    /// The stream has left the current album: its rows go to a preparation, and the oldest
-    /// preparations are applied until few enough are ahead.
+    /// The stream has left the current album: its rows go to a preparation, started with the
+    /// albums gathered before it once they have rows enough.
     private func endAlbumRows() async throws {
         guard let albumID = currentAlbum, !pending.isEmpty else { return }
         defer { pending.removeAll(keepingCapacity: true) }
@@ -199,37 +207,54 @@ final class ExportSession {
         var rows: [CatalogAsset] = []
         rows.reserveCapacity(pending.count)
         swap(&rows, &pending)
-        preparing.append((job, prepare(job, assets: consume rows)))
+        gathered.append(preparation(for: job, assets: consume rows))
+        gatheredRows += job.assetCount
+        if gatheredRows >= ExportRun.preparedTogether { try await startGathered() }
+    }
+
+    /// The gathered albums' preparations start as one job; the oldest jobs are applied until few
+    /// enough are ahead.
+    private func startGathered() async throws {
+        guard !gathered.isEmpty else { return }
+        preparing.append((gathered.map(\.job), gatheredRows, start(gathered)))
+        gathered = []
+        gatheredRows = 0
         while mustWait() { try await applyOldest() }
     }
 
     private func mustWait() -> Bool {
-        preparing.count > ExportRun.preparedAhead.albums
-            || (preparing.count > 1 && preparing.reduce(0) { $0 + $1.job.assetCount } > ExportRun.preparedAhead.rows)
+        preparing.count > ExportRun.preparedAhead.jobs
+            || (preparing.count > 1 && preparing.reduce(0) { $0 + $1.rows } > ExportRun.preparedAhead.rows)
     }
 
     private func applyOldest() async throws {
-        let (job, task) = preparing.removeFirst()
-        let prepared = try await task.value
-        guard !isStopping else { return try keepFolders(of: prepared) }
-        try await apply(job, prepared)
-        // Its files are final for this run: an unseen one has left the album. Its copies still
-        // in the lanes are no donors: a new file has no record yet, and an update's old record
-        // differs from its source.
-        donors.addUnclaimed(of: job.albumID, in: manifest)
-        manifest.albums[job.albumID]?.files.consolidate()
-        found += prepared.found
-        expected += job.assetCount
+        let (jobs, _, task) = preparing.removeFirst()
+        for (job, prepared) in zip(jobs, try await task.value) {
+            guard !isStopping else {
+                try keepFolders(of: prepared)
+                continue
+            }
+            try await apply(job, prepared)
+            // Its files are final for this run: an unseen one has left the album. Its copies
+            // still in the lanes are no donors: a new file has no record yet, and an update's
+            // old record differs from its source.
+            donors.addUnclaimed(of: job.albumID, in: manifest)
+            manifest.albums[job.albumID]?.files.consolidate()
+            found += prepared.found
+            expected += job.assetCount
+        }
     }
 
     /// A failed pipeline: preparations still running may create folders, copies still running
     /// may land and a staged batch may be being named (its journal lines need the journal open);
     /// all are waited for before the run goes on to fail.
     private func abandonPipeline() async {
-        for (_, task) in preparing {
-            if let prepared = try? await task.value { try? keepFolders(of: prepared) }
+        for (_, _, task) in preparing {
+            for prepared in (try? await task.value) ?? [] { try? keepFolders(of: prepared) }
         }
         preparing = []
+        gathered = []   // not started: nothing of theirs is on disk
+        gatheredRows = 0
         await lanes.drain()
         try? await settleInFlight()
     }
