@@ -9,6 +9,7 @@ struct TuningTests {
         #expect(Tuning.parse("").isEmpty)
         #expect(Tuning.parse("copy") == [.copy])
         #expect(Tuning.parse("manifest, process") == [.manifest, .process])
+        #expect(Tuning.parse("progress") == [.progressJSON])
         #expect(Tuning.parse("all") == Set(Tuning.Trick.allCases))
         #expect(Tuning.parse("copy,turbo") == [.copy])
     }

@@ -179,7 +179,13 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         try c.encode(preview, forKey: .preview)
     }
 
+    /// The document as progress.json (pretty) or for the page and its API (compact).
     public func jsonData(pretty: Bool = true) -> Data {
+        Tuning.uses(.progressJSON) ? ProgressJSON.data(self, pretty: pretty) : encodedData(pretty: pretty)
+    }
+
+    /// The plain path beside `ProgressJSON`: the same document through `JSONEncoder`.
+    func encodedData(pretty: Bool) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(self)) ?? Data("{}".utf8)

@@ -63,6 +63,8 @@ public enum Tuning {
         case manifest
         /// Process settings: the allocator's, the descriptor table's, code pages handed back.
         case process
+        /// The progress document written directly (`ProgressJSON`) instead of by `JSONEncoder`.
+        case progressJSON = "progress"
     }
 
     public static let plain: Set<Trick> = parse(ProcessInfo.processInfo.environment["IMMICH_EXPORT_PLAIN"])
