@@ -36,12 +36,12 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         /// when another album of the list looks the same by name (two "Holiday" albums get the
         /// folders "Holiday" and "Holiday+1"), the name with its folder: "Holiday (folder Holiday+1)".
         public static func labels(_ albums: [AlbumProgress]) -> [String] {
-            func key(_ name: String) -> String { NameSanitizer.trimmingBlanks(Substring(name)).lowercased() }
+            let keys = albums.map { NameSanitizer.trimmingBlanks(Substring($0.name)).lowercased() }
             var counts: [String: Int] = [:]
-            for album in albums { counts[key(album.name), default: 0] += 1 }
-            return albums.map { album in
-                counts[key(album.name), default: 0] > 1 && !album.folder.isEmpty
-                    ? "\(album.name) (folder \(album.folder))" : album.name
+            counts.reserveCapacity(keys.count)
+            for key in keys { counts[key, default: 0] += 1 }
+            return zip(albums, keys).map { album, key in
+                counts[key, default: 0] > 1 && !album.folder.isEmpty ? "\(album.name) (folder \(album.folder))" : album.name
             }
         }
     }

@@ -97,6 +97,7 @@ public final class ProgressTracker: Sendable {
             s.snapshot.albumsTotal = albums.count
             s.snapshot.total = albums.reduce(0) { $0 + $1.total }
             s.snapshot.bytesTotal = bytesTotal
+            s.albumIndex.reserveCapacity(albums.count)
             for (i, album) in albums.enumerated() { s.albumIndex[album.id] = i }
             s.albumLabels = ProgressSnapshot.AlbumProgress.labels(albums)
             return .milestone

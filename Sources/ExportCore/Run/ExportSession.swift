@@ -82,9 +82,8 @@ final class ExportSession {
     /// Assigns every album its folder, announces the catalog, opens the journal and moves or
     /// parks the folders of albums that changed name or owner.
     func assignFolders(_ albums: [CatalogAlbum]) throws {
-        let topLevel = (try? FileSystem.list(exportDir)) ?? [:]
         // A user's file or a symlink can never become an album folder; an existing real folder can.
-        let blocked = Set(topLevel.values.filter { !$0.isDirectory }.map { NameSanitizer.collisionKey($0.name) })
+        let blocked = Set(((try? FileSystem.nonDirectories(in: exportDir)) ?? []).map(NameSanitizer.collisionKey))
         let template = try? NameTemplate(parsing: config.layout.folderTemplate, allowed: NameTemplate.folderPlaceholders)
         folders = FolderPlanner.assign(albums: albums, manifest: manifest, blocked: blocked, template: template)
         albumsByID = Dictionary(albums.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

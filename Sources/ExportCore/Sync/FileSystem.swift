@@ -78,6 +78,19 @@ public enum FileSystem {
         FolderReader.listing(try entries(directory))
     }
 
+    /// Names in `directory` that are not real directories (files, symlinks, anything else), by the
+    /// type readdir reports; an lstat only where the filesystem reports none. Missing → empty.
+    static func nonDirectories(in directory: String) throws(SystemError) -> [String] {
+        let reader = try FolderReader(directory)
+        return reader.names.indices.compactMap { i in
+            switch reader.types[i] {
+            case UInt8(DT_DIR): return nil
+            case UInt8(DT_UNKNOWN): return reader.entry(i).map { $0.isDirectory ? nil : $0.name } ?? nil
+            default: return reader.names[i]
+            }
+        }
+    }
+
     /// `list`, held compactly (`PackedListing`) for later use.
     static func listPacked(_ directory: String) throws(SystemError) -> PackedListing {
         PackedListing(try entries(directory))
@@ -134,23 +147,30 @@ public enum FileSystem {
     final class FolderReader: @unchecked Sendable {
         private let dir: OpaquePointer?
         let names: [String]
+        /// Each name's `d_type` (`DT_UNKNOWN` where the filesystem does not say).
+        let types: [UInt8]
 
         init(_ directory: String) throws(SystemError) {
             guard let dir = opendir(directory) else {
-                if errno == ENOENT { self.dir = nil; names = []; return }
+                if errno == ENOENT { self.dir = nil; names = []; types = []; return }
                 throw SystemError("open folder", directory)
             }
             self.dir = dir
             var names: [String] = []
+            var types: [UInt8] = []
             while let entry = readdir(dir) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String? in
                     let cName = raw.bindMemory(to: CChar.self).baseAddress!
                     if cName[0] == 0x2E && (cName[1] == 0 || (cName[1] == 0x2E && cName[2] == 0)) { return nil }  // "." / ".."
                     return String(cString: cName)
                 }
-                if let name { names.append(name) }
+                if let name {
+                    names.append(name)
+                    types.append(entry.pointee.d_type)
+                }
             }
             self.names = names
+            self.types = types
         }
 
         deinit { if let dir { closedir(dir) } }
