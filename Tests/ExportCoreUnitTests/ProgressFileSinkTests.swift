@@ -67,4 +67,26 @@ struct ProgressFileSinkTests {
         // The owner writes the last document itself (as `run` does), so the sink does not.
         #expect(!FileManager.default.fileExists(atPath: path))
     }
+
+    @Test("milestones within half an interval wait for it, but the end of a run is written at once")
+    func endOfRunAtOnce() async throws {
+        let dir = try TempDirectory.make("progress-sink-end")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tracker = ProgressTracker()
+        let sink = ProgressFileSink(exportDir: dir, interval: .seconds(30), logger: .init(label: "t"))
+        let task = Task { await sink.run(tracker) }
+        defer { task.cancel() }
+        for _ in 0..<500 where sink.read()?.running != true {
+            tracker.emit(.started(runID: "r", dryRun: false, at: Date()))
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(sink.read()?.running == true)
+        // A phase change waits out its 15 s gap; the end does not.
+        tracker.emit(.phase(.copying))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(sink.read()?.phase != .copying)
+        tracker.emit(.finished(status: .complete, error: nil, at: Date()))
+        for _ in 0..<500 where sink.read()?.status != .complete { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(sink.read()?.status == .complete)
+    }
 }

@@ -3,9 +3,9 @@ import Logging
 import Synchronization
 
 /// Keeps `export_dir/progress.json` current: written atomically (temp + rename), at most about
-/// twice a second, and sooner for milestones (start, phase change, end): at once, or half an
-/// interval after the last write. A run passes several milestones within milliseconds, and each
-/// document lists every album.
+/// twice a second, and sooner for milestones (start, phase change): at once, or half an interval
+/// after the last write. A run passes several milestones within milliseconds, and each document
+/// lists every album. The end of a run is written at once: whoever waits for it reads the file.
 public struct ProgressFileSink: Sendable {
     public let path: String
     public let interval: Duration
@@ -56,6 +56,7 @@ public struct ProgressFileSink: Sendable {
             let milestones = tracker.milestoneCount
             while !Task.isCancelled {
                 if tracker.milestoneCount != milestones { gap = milestoneGap }
+                if gap == milestoneGap, !tracker.isRunning { break }
                 let left = gap - (clock.now - lastWrite)
                 if left <= .zero { break }
                 try? await Task.sleep(for: min(left, .milliseconds(20)))

@@ -52,6 +52,9 @@ public final class ProgressTracker: Sendable {
         return stream
     }
 
+    /// A run has started and not finished.
+    public var isRunning: Bool { state.withLock { $0.snapshot.running } }
+
     /// Grows with every milestone (start, phase, end, …): lets a sink that is waiting out its
     /// interval notice one at once.
     public var milestoneCount: Int { milestones.load(ordering: .acquiring) }
