@@ -10,8 +10,7 @@ import Foundation
 struct ProgressJSON {
     private var out: [UInt8] = []
     private let pretty: Bool
-    private var depth = 0
-    /// Per open object or array: nothing written into it yet.
+    /// Per open object or array, innermost last: nothing written into it yet.
     private var empty: [Bool] = []
 
     static func data(_ s: ProgressSnapshot, pretty: Bool) -> Data {
@@ -119,18 +118,16 @@ struct ProgressJSON {
 
     private mutating func open(_ bracket: StaticString) {
         append(bracket)
-        depth += 1
         empty.append(true)
     }
 
     private mutating func close(_ bracket: StaticString) {
-        depth -= 1
+        let wasEmpty = empty.removeLast()
         if pretty {
             // An empty one gets a blank line inside, as the encoder writes it.
-            if empty[empty.count - 1] { out.append(UInt8(ascii: "\n")) }
+            if wasEmpty { out.append(UInt8(ascii: "\n")) }
             newline()
         }
-        empty.removeLast()
         append(bracket)
     }
 
@@ -142,7 +139,7 @@ struct ProgressJSON {
 
     private mutating func newline() {
         out.append(UInt8(ascii: "\n"))
-        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: depth * 2))
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: empty.count * 2))
     }
 
     // MARK: - Values
@@ -154,10 +151,10 @@ struct ProgressJSON {
 
     private mutating func bool(_ value: Bool) { append(value ? "true" : "false") }
 
-    /// Rounded to tenths, as the document has always shown rates and durations.
+    /// Rounded to tenths, as the document shows rates and durations (`ProgressSnapshot.tenths`).
     private mutating func tenths(_ value: Double?) {
         guard let value, value.isFinite else { return append("null") }
-        let rounded = (value * 10).rounded() / 10
+        let rounded = ProgressSnapshot.tenths(value)
         // Whole numbers without a fraction ("12", not "12.0"), as the encoder writes them.
         if rounded == rounded.rounded(), abs(rounded) < 1e15 { return append(String(Int64(rounded))) }
         append(String(rounded))

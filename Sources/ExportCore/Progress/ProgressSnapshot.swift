@@ -155,19 +155,19 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         try c.encode(total, forKey: .total)
         try c.encode(currentAlbum, forKey: .currentAlbum)
         try c.encode(currentFile, forKey: .currentFile)
-        try c.encode((filesPerSecond * 10).rounded() / 10, forKey: .filesPerSecond)
+        try c.encode(Self.tenths(filesPerSecond), forKey: .filesPerSecond)
         try c.encode(estimatedRemaining, forKey: .estimatedRemaining)
         try c.encode(lastRun, forKey: .lastRun)
         try c.encode(guardReason, forKey: .guardReason)
         try c.encode(error, forKey: .error)
-        try c.encode((percentCopied * 10).rounded() / 10, forKey: .percentCopied)
+        try c.encode(Self.tenths(percentCopied), forKey: .percentCopied)
         try c.encode(running, forKey: .running)
         try c.encode(runID, forKey: .runID)
         try c.encode(dryRun, forKey: .dryRun)
         try c.encode(phase, forKey: .phase)
         try c.encode(startedAt, forKey: .startedAt)
         try c.encode(finishedAt, forKey: .finishedAt)
-        try c.encode(durationSeconds.map { ($0 * 10).rounded() / 10 }, forKey: .durationSeconds)
+        try c.encode(durationSeconds.map(Self.tenths), forKey: .durationSeconds)
         try c.encode(updated, forKey: .updated)
         try c.encode(bytesCopied, forKey: .bytesCopied)
         try c.encode(bytesTotal, forKey: .bytesTotal)
@@ -178,6 +178,9 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         try c.encode(failures, forKey: .failures)
         try c.encode(preview, forKey: .preview)
     }
+
+    /// Rates, percentages and durations are shown to a tenth.
+    static func tenths(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 
     /// The document as progress.json (pretty) or for the page and its API (compact).
     public func jsonData(pretty: Bool = true) -> Data {

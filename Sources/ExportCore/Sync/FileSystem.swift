@@ -85,7 +85,7 @@ public enum FileSystem {
         return reader.names.indices.compactMap { i in
             switch reader.types[i] {
             case UInt8(DT_DIR): return nil
-            case UInt8(DT_UNKNOWN): return reader.entry(i).map { $0.isDirectory ? nil : $0.name } ?? nil
+            case UInt8(DT_UNKNOWN): return reader.entry(i).flatMap { $0.isDirectory ? nil : $0.name }
             default: return reader.names[i]
             }
         }
